@@ -1,0 +1,38 @@
+"""Account logic: password hashing, first admin, login check."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.accounts.models import UserAccount
+
+__all__ = ["authenticate", "create_first_admin"]
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def create_first_admin(*, session: Session, username: str = "admin") -> str | None:
+    """Create an admin with a random password if there is no admin; return the password."""
+    exists = session.scalar(select(UserAccount.id).where(UserAccount.role == "admin"))
+    if exists is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    session.add(UserAccount(username=username, password_hash=_hasher.hash(password), role="admin"))
+    return password
+
+
+def authenticate(*, session: Session, username: str, password: str) -> UserAccount | None:
+    """Return the account when the password matches, else None."""
+    account = session.scalar(select(UserAccount).where(UserAccount.username == username))
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return account

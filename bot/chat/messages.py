@@ -1,0 +1,32 @@
+"""Fixed replies of the gateway, for when Rasa is not asked or cannot answer."""
+
+from bot.chat.schemas import OutgoingMessage
+from bot.faq.schemas import Button
+
+MENU = Button(title="Xem các chủ đề", payload="/show_menu")
+
+EMPTY = OutgoingMessage(
+    text="Bạn chưa gõ gì. Bạn hãy gõ câu hỏi, ví dụ: \"cách kích hoạt định danh\", "
+    "hoặc chọn một chủ đề.",
+    buttons=[MENU],
+)
+NO_WORDS = OutgoingMessage(
+    text="Tôi chỉ đọc được chữ. Bạn hãy gõ câu hỏi bằng chữ (có dấu hay không dấu "
+    "đều được), hoặc chọn một chủ đề.",
+    buttons=[MENU],
+)
+TOO_LONG = OutgoingMessage(
+    text="Tin nhắn dài quá, tôi chưa đọc được. Bạn hãy gõ ngắn gọn câu hỏi chính "
+    "(vài câu thôi), ví dụ: \"không nhận được mã OTP\".",
+    buttons=[MENU],
+)
+BUSY = OutgoingMessage(
+    text="Hệ thống đang bận, bạn thử lại sau ít phút nhé. Nếu cần gấp, bạn đến Công an "
+    "xã/phường nơi bạn ở, mang theo thẻ căn cước và điện thoại có SIM chính chủ. "
+    "Công an không bao giờ hỏi mã OTP hay mật khẩu qua điện thoại.",
+)
+NO_REPLY = OutgoingMessage(
+    text="Xin lỗi, tôi chưa có câu trả lời cho tin nhắn này. Bạn thử gõ lại, hoặc "
+    "chọn một chủ đề.",
+    buttons=[MENU],
+)

@@ -1,0 +1,141 @@
+"""Command line of the app: ``python -m bot <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import sessionmaker
+
+from bot import migrate, training
+from bot.accounts import service as accounts_service
+from bot.config import PROJECT_ROOT, get_settings
+from bot.db import create_engine_from_url, session_scope
+from bot.faq import content
+from bot.faq import service as faq_service
+
+logger = logging.getLogger(__name__)
+
+NLU_FILE = PROJECT_ROOT / "data" / "nlu" / "faq.yml"
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def init_env(path: Path) -> None:
+    """Write a .env with fresh random secrets, unless one exists."""
+    if path.exists():
+        return
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    path.write_text(
+        "# Created by `python -m bot init-env`: local secrets, never commit.\n"
+        "ENVIRONMENT=development\n"
+        f"DATABASE_URL=sqlite:///{PROJECT_ROOT / 'var' / 'vneid.db'}\n"
+        f"SECRET_KEY={secrets.token_urlsafe(32)}\n"
+        f"RASA_TOKEN={secrets.token_urlsafe(24)}\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    print(f"Created {path} with random secrets.")  # noqa: T201
+
+
+def export_nlu(check: bool) -> int:
+    """Write Rasa's FAQ training file from data/faq; with --check, only compare."""
+    rendered = content.render_nlu_file(content.load_topics(PROJECT_ROOT / "data" / "faq"))
+    current = NLU_FILE.read_text(encoding="utf-8") if NLU_FILE.exists() else ""
+    if check:
+        if current != rendered:
+            print("data/nlu/faq.yml is out of date: run `make nlu-data`.")  # noqa: T201
+            return 1
+        return 0
+    if current != rendered:
+        NLU_FILE.write_text(rendered, encoding="utf-8")
+        print("Wrote data/nlu/faq.yml")  # noqa: T201
+    return 0
+
+
+def init_db() -> None:
+    """Migrate the database, load the seed texts, create the first admin."""
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    engine = create_engine_from_url(settings.database_url)
+    with session_scope(sessionmaker(engine)) as session:
+        topics, responses = faq_service.seed_content(
+            session=session,
+            topics=content.load_topics(settings.faq_dir),
+            responses=content.load_domain_responses(settings.domain_path),
+        )
+        password = accounts_service.create_first_admin(session=session)
+    engine.dispose()
+    print(f"Database ready ({topics} new topics, {responses} new responses).")  # noqa: T201
+    if password:
+        print(  # noqa: T201
+            "\n=== First start: admin account created ===\n"
+            f"  user: admin\n  password: {password}\n"
+            "  (shown only this once: keep it somewhere safe)\n"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start Rasa, the action server and the app; stop all on Ctrl-C."""
+    from bot.stack import Stack, StackConfig
+
+    settings = get_settings()
+    model = training.ensure_model(PROJECT_ROOT, RASA_BIN)
+    env = {"RASA_TOKEN": settings.rasa_token.get_secret_value()}
+    stack = Stack(
+        StackConfig(
+            model=model, env=env, app_port=args.port, rasa_port=args.rasa_port,
+            actions_port=args.actions_port, log_dir=PROJECT_ROOT / "var" / "log",
+        )
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        stack.start()
+        print(  # noqa: T201
+            f"\nTrợ lý VNeID is running: web chat http://127.0.0.1:{args.port}/ , "
+            f"admin http://127.0.0.1:{args.port}/admin\n"
+            f"Logs: {PROJECT_ROOT / 'var' / 'log'}. Stop with Ctrl-C.\n"
+        )
+        return stack.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-env", help="create .env with random secrets if missing")
+    p_nlu = sub.add_parser("export-nlu", help="write data/nlu/faq.yml from data/faq")
+    p_nlu.add_argument("--check", action="store_true")
+    sub.add_parser("init", help="migrate the database, seed texts, create the admin")
+    p_model = sub.add_parser("model", help="print the model path, training it if needed")
+    p_model.add_argument("--config", default="config.yml")
+    p_model.add_argument("--force", action="store_true", help="train even if it exists")
+    p_run = sub.add_parser("run", help="start Rasa, the action server and the app")
+    p_run.add_argument("--port", type=int, default=8000)
+    p_run.add_argument("--rasa-port", type=int, default=5005)
+    p_run.add_argument("--actions-port", type=int, default=5055)
+    args = parser.parse_args(argv)
+
+    if args.command == "init-env":
+        init_env(PROJECT_ROOT / ".env")
+        return 0
+    if args.command == "export-nlu":
+        return export_nlu(args.check)
+    if args.command == "init":
+        init_db()
+        return 0
+    if args.command == "model":
+        target = training.model_path(PROJECT_ROOT, args.config)
+        if args.force or not target.exists():
+            training.train(PROJECT_ROOT, RASA_BIN, config=args.config, out=target)
+        print(target)  # noqa: T201
+        return 0
+    return run(args)

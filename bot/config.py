@@ -1,0 +1,56 @@
+"""Settings of the app, read once from the environment (and ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_PLACEHOLDER = "changethis"
+
+
+class Settings(BaseSettings):
+    """All app settings. Secrets have no default: a missing one fails fast."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str
+    secret_key: SecretStr
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr
+    rasa_timeout_s: float = 10.0
+    max_message_chars: int = 1500
+    project_root: Path = PROJECT_ROOT
+
+    @model_validator(mode="after")
+    def _no_placeholders(self) -> Settings:
+        if self.environment == "development":
+            return self
+        for name in ("secret_key", "rasa_token"):
+            value = getattr(self, name).get_secret_value()
+            if value == _PLACEHOLDER or len(value) < 16:
+                raise ValueError(f"{name.upper()} must be a real secret (16+ chars)")
+        return self
+
+    @property
+    def faq_dir(self) -> Path:
+        """Folder of the FAQ seed content."""
+        return self.project_root / "data" / "faq"
+
+    @property
+    def domain_path(self) -> Path:
+        """Rasa domain file (the seed of the non-FAQ responses)."""
+        return self.project_root / "domain.yml"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings."""
+    return Settings()  # type: ignore[call-arg]

@@ -1,0 +1,31 @@
+"""Rasa's NLG endpoint: Rasa asks for a response by name, we return its text."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+
+from bot.dependencies import SessionDep
+from bot.faq import service as faq_service
+from bot.faq.exceptions import ResponseMissingError
+from bot.faq.schemas import BotResponse, NlgRequest
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["nlg"])
+
+_MISSING_TEXT = (
+    "Xin lỗi, câu trả lời cho mục này đang được cập nhật. Bạn có thể hỏi cán bộ "
+    "Công an xã/phường nơi bạn ở."
+)
+
+
+@router.post("/nlg", response_model=BotResponse)
+def nlg(body: NlgRequest, session: SessionDep) -> BotResponse:
+    """Return the current text of the response Rasa asks for."""
+    try:
+        return faq_service.render_response(session=session, name=body.response)
+    except ResponseMissingError:
+        logger.error("No text stored for response %s", body.response)
+        return BotResponse(text=_MISSING_TEXT, buttons=[faq_service.MENU_BUTTON])

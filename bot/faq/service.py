@@ -1,0 +1,83 @@
+"""Answer texts from the database: seeding and rendering for the NLG endpoint."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.faq.content import RETRIEVAL_INTENT
+from bot.faq.exceptions import ResponseMissingError
+from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.faq.schemas import BotResponse, Button, FaqTopic
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MENU_BUTTON", "render_response", "seed_content"]
+
+MENU_BUTTON = Button(title="Chủ đề khác", payload="/show_menu")
+_FAQ_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
+
+
+def seed_content(
+    *, session: Session, topics: list[FaqTopic], responses: dict[str, BotResponse]
+) -> tuple[int, int]:
+    """Insert the seed topics and responses that are not in the database yet.
+
+    Existing rows are left alone: they may hold an admin's edits.
+    """
+    have_keys = set(session.scalars(select(FaqEntry.key)))
+    new_topics = [t for t in topics if t.key not in have_keys]
+    session.add_all(
+        FaqEntry(
+            key=t.key,
+            title=t.title,
+            answer=t.answer.strip(),
+            related=list(t.related),
+            sources=list(t.sources),
+            last_reviewed=t.last_reviewed,
+        )
+        for t in new_topics
+    )
+    have_names = set(session.scalars(select(ResponseTemplate.name)))
+    new_names = [n for n in responses if n not in have_names]
+    session.add_all(
+        ResponseTemplate(
+            name=n,
+            text=responses[n].text,
+            buttons=[b.model_dump() for b in responses[n].buttons],
+        )
+        for n in new_names
+    )
+    return len(new_topics), len(new_names)
+
+
+def render_response(*, session: Session, name: str) -> BotResponse:
+    """Render the text and buttons of a Rasa response name."""
+    if name.startswith(_FAQ_PREFIX):
+        return _render_faq(session=session, key=name.removeprefix(_FAQ_PREFIX))
+    template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+    if template is None:
+        raise ResponseMissingError(name)
+    return BotResponse(
+        text=template.text,
+        buttons=[Button.model_validate(b) for b in template.buttons],
+    )
+
+
+def _render_faq(*, session: Session, key: str) -> BotResponse:
+    entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+    if entry is None:
+        raise ResponseMissingError(f"{_FAQ_PREFIX}{key}")
+    rows = session.execute(
+        select(FaqEntry.key, FaqEntry.title).where(FaqEntry.key.in_(entry.related))
+    )
+    titles = {key: title for key, title in rows}
+    buttons = [
+        Button(title=titles[k], payload=f"/{RETRIEVAL_INTENT}/{k}")
+        for k in entry.related
+        if k in titles
+    ]
+    buttons.append(MENU_BUTTON)
+    return BotResponse(text=entry.answer, buttons=buttons)

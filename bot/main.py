@@ -1,0 +1,71 @@
+"""The ASGI app: chat API, NLG endpoint, web chat and admin console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from bot import admin, chat, faq, web
+from bot.chat.rasa_client import RasaClient
+from bot.config import Settings, get_settings
+from bot.db import create_engine_from_url
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["create_app"]
+
+_INVALID = "Yêu cầu không hợp lệ. Cần gửi JSON có sender_id và text."
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; engines and clients are created in the lifespan, not at import."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine_from_url(settings.database_url)
+        app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
+        timeout = httpx.Timeout(settings.rasa_timeout_s, connect=2.0)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+            app.state.rasa = RasaClient(http, settings.rasa_url)
+            yield
+        engine.dispose()
+
+    app = FastAPI(title="Trợ lý VNeID", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="vneid_session",
+        same_site="strict",
+        https_only=settings.environment == "production",
+        max_age=8 * 3600,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = sorted({".".join(str(p) for p in e["loc"][1:]) for e in exc.errors()})
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"{_INVALID} Trường lỗi: {', '.join(fields) or 'body'}."},
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(chat.router)
+    app.include_router(faq.router)
+    app.include_router(admin.router)
+    app.include_router(web.router)
+    web.mount_static(app)
+    return app

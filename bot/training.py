@@ -1,0 +1,84 @@
+"""Find, or train, the Rasa model that matches the current training inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TRAINING_DATA", "ensure_model", "fingerprint", "model_path", "rasa_env", "train"]
+
+TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+_INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "nlu", "requirements/rasa.lock")
+_SUFFIXES = {".yml", ".yaml", ".py", ".lock"}
+
+
+def _input_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for name in inputs:
+        path = root / name
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files.extend(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES
+            )
+    return sorted(files)
+
+
+def fingerprint(root: Path = PROJECT_ROOT, config: str = "config.yml") -> str:
+    """Hash every file that shapes the trained model."""
+    digest = hashlib.sha256()
+    inputs = (config, *_INPUTS[1:])
+    for path in _input_files(root, inputs):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def model_path(root: Path = PROJECT_ROOT, config: str = "config.yml") -> Path:
+    """Path of the model trained from the current inputs (it may not exist yet)."""
+    stem = "vneid" if config == "config.yml" else Path(config).stem.replace(".", "-")
+    return root / "models" / f"{stem}-{fingerprint(root, config)}.tar.gz"
+
+
+def rasa_env(root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """Environment for Rasa processes: our components importable, TF quiet."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    return env
+
+
+def train(root: Path, rasa_bin: Path, *, config: str = "config.yml", out: Path) -> Path:
+    """Train a model from scratch into ``out`` and return its path."""
+    target = out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = [d for d in TRAINING_DATA if (root / d).exists()]
+    cmd = [
+        str(rasa_bin), "train", "--config", config, "--domain", "domain.yml",
+        "--data", *data, "--out", str(target.parent),
+        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]
+    logger.info("Training %s", target.name)
+    subprocess.run(cmd, cwd=root, env=rasa_env(root), check=True)  # noqa: S603
+    return target
+
+
+def ensure_model(root: Path, rasa_bin: Path, *, config: str = "config.yml") -> Path:
+    """Return the model for the current inputs, training it only when missing."""
+    target = model_path(root, config)
+    if target.exists():
+        logger.info("Model %s is up to date; not retraining", target.name)
+        return target
+    return train(root, rasa_bin, config=config, out=target)

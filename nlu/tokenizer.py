@@ -1,0 +1,111 @@
+"""Rasa tokenizer for Vietnamese chat text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu import text as vn
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class VietnameseTokenizer(Tokenizer):
+    """Split Vietnamese text into syllables with a normalised lemma each.
+
+    The token text stays as typed (so offsets and logs are honest), while the
+    lemma carries the view the featurizers learn from: Unicode NFC,
+    lower-cased, abbreviations expanded ("ko" -> "không", "mk" -> "mật khẩu")
+    and, by default, diacritics folded so that "kich hoat" and "kích hoạt"
+    give the same features. CountVectorsFeaturizer reads lemmas by default
+    (``use_lemma: true``), for words and for character n-grams alike.
+
+    An expansion of several words yields several tokens that share the span of
+    the typed abbreviation.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the default config.
+
+        Returns:
+            The tokenizer options: ``fold_diacritics`` (learn from the folded
+            view), ``expand_abbreviations`` and Rasa's intent-splitting options.
+        """
+        return {
+            "fold_diacritics": True,
+            "expand_abbreviations": True,
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+        }
+
+    @staticmethod
+    def supported_languages() -> list[str] | None:
+        """Return the languages this tokenizer is meant for.
+
+        Returns:
+            Only Vietnamese.
+        """
+        return ["vi"]
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Store the config.
+
+        Args:
+            config: the merged component config.
+        """
+        super().__init__(config)
+        self._fold = bool(config["fold_diacritics"])
+        self._expand = bool(config["expand_abbreviations"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> VietnameseTokenizer:
+        """Create the component.
+
+        Args:
+            config: the merged component config.
+            model_storage: unused, the tokenizer stores nothing.
+            resource: unused.
+            execution_context: unused.
+
+        Returns:
+            A new tokenizer.
+        """
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        """Tokenize one attribute of a message.
+
+        Args:
+            message: the message to tokenize.
+            attribute: which attribute (text, response...) to read.
+
+        Returns:
+            The tokens, one per normalised syllable. Text with no word at all
+            (emoji, punctuation) gives one token holding the whole text.
+        """
+        text = message.get(attribute) or ""
+        tokens: list[Token] = []
+        for word in vn.words(text, expand_abbreviations=self._expand):
+            for part in word.norm.split():
+                lemma = vn.fold(part) if self._fold else part
+                tokens.append(Token(word.text, word.start, word.end, lemma=lemma))
+        if not tokens:
+            stripped = text.strip() or "_"
+            tokens.append(Token(stripped, 0, len(stripped), lemma=stripped))
+        return self._apply_token_pattern(tokens)

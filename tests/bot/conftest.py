@@ -1,0 +1,32 @@
+"""Fixtures of the app tests: a seeded SQLite database and a test client."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.main import create_app
+from tests.auxil.db import make_seeded_db
+from tests.auxil.settings import make_settings
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def session_factory(db_url):
+    return make_seeded_db(db_url)
+
+
+@pytest.fixture
+def settings(db_url, session_factory):
+    # Rasa is deliberately unreachable here: these tests never need it.
+    return make_settings(db_url, rasa_url="http://127.0.0.1:9", rasa_timeout_s=2.0)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

@@ -1,0 +1,55 @@
+"""Admin account creation and the login page."""
+
+from __future__ import annotations
+
+import re
+
+from bot.accounts import service as accounts_service
+from bot.db import session_scope
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def make_admin(session_factory):
+    with session_scope(session_factory) as session:
+        return accounts_service.create_first_admin(session=session)
+
+
+def test_first_admin_gets_a_random_password_once(session_factory):
+    first = make_admin(session_factory)
+    assert first is not None and len(first) >= 16
+    assert make_admin(session_factory) is None
+
+
+def test_login_flow(client, session_factory):
+    password = make_admin(session_factory)
+    assert client.get("/admin/", follow_redirects=False).headers["location"] == "/admin/login"
+    form = client.get("/admin/login").text
+    bad = client.post("/admin/login", data={"username": "admin", "password": "nope", "csrf": csrf_of(form)})
+    assert bad.status_code == 401
+    assert "Sai tên đăng nhập" in bad.text
+    ok = client.post(
+        "/admin/login",
+        data={"username": "admin", "password": password, "csrf": csrf_of(bad.text)},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    page = client.get("/admin/")
+    assert "Câu trả lời đang dùng" in page.text
+    assert "faq/otp_not_received" in page.text
+
+
+def test_login_without_csrf_token_is_refused(client, session_factory):
+    password = make_admin(session_factory)
+    client.get("/admin/login")
+    response = client.post("/admin/login", data={"username": "admin", "password": password, "csrf": "forged"})
+    assert response.status_code == 403
+
+
+def test_session_cookie_is_http_only_and_strict(client):
+    response = client.get("/admin/login")
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie

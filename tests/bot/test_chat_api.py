@@ -1,0 +1,47 @@
+"""The chat API contract and bad input over HTTP (Rasa unreachable in these tests)."""
+
+from __future__ import annotations
+
+from bot.chat import messages
+
+
+def test_dead_rasa_gets_the_busy_reply_not_an_error(client):
+    response = client.post("/api/chat", json={"sender_id": "abc", "text": "otp ko ve"})
+    assert response.status_code == 200
+    assert response.json() == {"messages": [messages.BUSY.model_dump()]}
+
+
+def test_contract_shape_for_an_empty_text(client):
+    body = client.post("/api/chat", json={"sender_id": "abc", "text": ""}).json()
+    assert body["messages"][0]["text"] == messages.EMPTY.text
+    assert body["messages"][0]["buttons"] == [{"title": "Xem các chủ đề", "payload": "/show_menu"}]
+
+
+def test_ten_thousand_characters_get_a_reply(client):
+    response = client.post("/api/chat", json={"sender_id": "abc", "text": "x " * 5000})
+    assert response.status_code == 200
+    assert response.json()["messages"][0]["text"] == messages.TOO_LONG.text
+
+
+def test_malformed_requests_get_a_clear_422(client):
+    for body in ({"text": "hi"}, {"sender_id": "a b c", "text": "hi"}, {"sender_id": "x", "text": 5}):
+        response = client.post("/api/chat", json=body)
+        assert response.status_code == 422
+        assert "sender_id và text" in response.json()["detail"]
+    response = client.post("/api/chat", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_web_chat_page_is_served_without_external_resources(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'lang="vi"' in page.text
+    assert "http://" not in page.text and "https://" not in page.text
+    js = client.get("/static/chat.js").text
+    assert "/api/chat" in js
+    assert "innerHTML" not in js  # bot and user text are inserted as text only
+    assert client.get("/static/chat.css").status_code == 200
+
+
+def test_health(client):
+    assert client.get("/healthz").json() == {"status": "ok"}

@@ -1,0 +1,67 @@
+"""Rasa's NLG endpoint serves the texts stored in the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.faq.models import FaqEntry, ResponseTemplate
+
+
+def nlg(client, name):
+    body = {"response": name, "arguments": {}, "tracker": {"sender_id": "web:x"}, "channel": {"name": "rest"}}
+    response = client.post("/nlg", json=body)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_faq_answer_comes_from_the_database_with_related_buttons(client, session_factory):
+    with session_scope(session_factory) as session:
+        entry = session.scalar(select(FaqEntry).where(FaqEntry.key == "otp_not_received"))
+        expected_text = entry.answer
+        related = list(entry.related)
+    reply = nlg(client, "utter_faq/otp_not_received")
+    assert reply["text"] == expected_text
+    payloads = [b["payload"] for b in reply["buttons"]]
+    assert payloads[: len(related)] == [f"/faq/{k}" for k in related]
+    assert payloads[-1] == "/show_menu"
+
+
+def test_an_edit_is_served_at_once(client, session_factory):
+    with session_scope(session_factory) as session:
+        entry = session.scalar(select(FaqEntry).where(FaqEntry.key == "fee"))
+        entry.answer = "Đăng ký tài khoản định danh điện tử không mất tiền (đã sửa)."
+    assert nlg(client, "utter_faq/fee")["text"].endswith("(đã sửa).")
+
+
+def test_plain_responses_come_from_the_database(client, session_factory):
+    with session_scope(session_factory) as session:
+        greet = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == "utter_greet"))
+        greet_text = greet.text
+    reply = nlg(client, "utter_greet")
+    assert reply["text"] == greet_text
+    assert any(b["payload"] == "/activation_guide" for b in reply["buttons"])
+
+
+def test_unknown_response_gets_a_polite_text_not_an_error(client):
+    reply = nlg(client, "utter_faq/no_such_topic")
+    assert "Công an xã" in reply["text"]
+    assert nlg(client, "utter_nothing")["buttons"][0]["payload"] == "/show_menu"
+
+
+def test_seeding_twice_keeps_admin_edits(session_factory):
+    from bot.config import PROJECT_ROOT
+    from bot.faq import content
+    from bot.faq import service as faq_service
+
+    with session_scope(session_factory) as session:
+        session.scalar(select(FaqEntry).where(FaqEntry.key == "fee")).answer = "sửa bởi admin"
+    with session_scope(session_factory) as session:
+        added = faq_service.seed_content(
+            session=session,
+            topics=content.load_topics(PROJECT_ROOT / "data" / "faq"),
+            responses=content.load_domain_responses(PROJECT_ROOT / "domain.yml"),
+        )
+    assert added == (0, 0)
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee")) == "sửa bởi admin"

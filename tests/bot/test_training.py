@@ -1,0 +1,48 @@
+"""The model is retrained only when its inputs change."""
+
+from __future__ import annotations
+
+import shutil
+
+from bot import training
+from bot.config import PROJECT_ROOT
+
+
+def copy_inputs(tmp_path):
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    for name in ("data/nlu", "data/rules", "nlu"):
+        shutil.copytree(PROJECT_ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "requirements").mkdir()
+    shutil.copy(PROJECT_ROOT / "requirements" / "rasa.lock", tmp_path / "requirements" / "rasa.lock")
+    return tmp_path
+
+
+def test_fingerprint_is_stable_and_tracks_inputs(tmp_path):
+    root = copy_inputs(tmp_path)
+    first = training.fingerprint(root)
+    assert training.fingerprint(root) == first
+    (root / "README.md").write_text("docs do not change the model")
+    assert training.fingerprint(root) == first
+    with (root / "data" / "nlu" / "intents.yml").open("a", encoding="utf-8") as f:
+        f.write("    - xin chào cả nhà\n")
+    changed = training.fingerprint(root)
+    assert changed != first
+    (root / "nlu" / "text.py").write_text((root / "nlu" / "text.py").read_text() + "\n# tweak\n")
+    assert training.fingerprint(root) != changed
+
+
+def test_ensure_model_reuses_an_existing_model(tmp_path):
+    root = copy_inputs(tmp_path)
+    target = training.model_path(root)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"model")
+    missing_rasa = tmp_path / "no-rasa-here"
+    assert training.ensure_model(root, missing_rasa) == target
+
+
+def test_model_names_differ_per_config(tmp_path):
+    root = copy_inputs(tmp_path)
+    shutil.copy(PROJECT_ROOT / "tests" / "eval" / "config_rasa_default.yml", root / "baseline.yml")
+    assert training.model_path(root).name.startswith("vneid-")
+    assert training.model_path(root, "baseline.yml").name.startswith("baseline-")

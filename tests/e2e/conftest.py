@@ -1,0 +1,78 @@
+"""A real stack for end-to-end tests: trained Rasa, action server and app."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import training
+from bot.config import PROJECT_ROOT
+from bot.stack import Stack, StackConfig
+from tests.auxil.db import make_seeded_db
+from tests.auxil.net import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class RunningStack:
+    """What the tests need to reach the running services."""
+
+    app_url: str
+    rasa_url: str
+    token: str
+    session_factory: sessionmaker[Session]
+    stack: Stack
+
+    def chat(self, sender: str, text: str) -> list[dict]:
+        response = httpx.post(
+            f"{self.app_url}/api/chat", json={"sender_id": sender, "text": text}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["messages"]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> RunningStack:
+    model = training.model_path(PROJECT_ROOT)
+    if not model.exists():
+        pytest.fail(f"No trained model for the current data ({model.name}): run `make model`.")
+    tmp = tmp_path_factory.mktemp("stack")
+    db_url = f"sqlite:///{tmp / 'app.db'}"
+    factory = make_seeded_db(db_url)
+    token = secrets.token_urlsafe(24)
+    env = {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "RASA_TOKEN": token,
+    }
+    config = StackConfig(
+        model=model,
+        env=env,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        app_port=free_port(),
+        tracker_url=f"sqlite:///{tmp / 'tracker.db'}",
+        log_dir=tmp / "logs",
+    )
+    running = Stack(config)
+    try:
+        running.start(timeout=300)
+    except (RuntimeError, TimeoutError) as exc:
+        logs = "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in (tmp / "logs").glob("*.log")
+        )
+        pytest.fail(f"stack did not start: {exc}\n{logs}")
+    yield RunningStack(
+        app_url=config.url(config.app_port),
+        rasa_url=config.url(config.rasa_port),
+        token=token,
+        session_factory=factory,
+        stack=running,
+    )
+    running.stop()

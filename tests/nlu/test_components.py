@@ -1,0 +1,150 @@
+"""The custom Rasa graph components, run inside the Rasa environment."""
+
+from __future__ import annotations
+
+import pytest
+
+rasa = pytest.importorskip("rasa", reason="runs in the Rasa environment (make test-nlu)")
+
+from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
+from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
+from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+
+from nlu.router import RetrievalRouter  # noqa: E402
+from nlu.tokenizer import VietnameseTokenizer  # noqa: E402
+
+
+def make_tokenizer(**overrides):
+    config = {**VietnameseTokenizer.get_default_config(), **overrides}
+    return VietnameseTokenizer(config)
+
+
+def lemmas(tokenizer, text):
+    return [t.lemma for t in tokenizer.tokenize(Message(data={"text": text}), "text")]
+
+
+def test_tokenizer_lemmas_meet_with_and_without_diacritics():
+    tok = make_tokenizer()
+    assert lemmas(tok, "Kích hoạt tài khoản KO ĐC") == lemmas(tok, "kich hoat tk ko dc")
+    assert lemmas(tok, "quên mk") == ["quen", "mat", "khau"]
+
+
+def test_tokenizer_keeps_typed_text_and_spans():
+    tok = make_tokenizer()
+    tokens = tok.tokenize(Message(data={"text": "quên mk"}), "text")
+    assert [(t.text, t.start, t.end) for t in tokens] == [
+        ("quên", 0, 4),
+        ("mk", 5, 7),
+        ("mk", 5, 7),
+    ]
+
+
+def test_tokenizer_without_folding_keeps_diacritics():
+    tok = make_tokenizer(fold_diacritics=False)
+    assert lemmas(tok, "Kích hoạt") == ["kích", "hoạt"]
+
+
+def test_tokenizer_gives_a_token_for_text_without_words():
+    tok = make_tokenizer()
+    tokens = tok.tokenize(Message(data={"text": "😀😀"}), "text")
+    assert len(tokens) == 1
+    assert tokens[0].text == "😀😀"
+
+
+def test_tokenizer_processes_training_data_messages():
+    tok = make_tokenizer()
+    data = TrainingData([Message(data={"text": "otp ko về", "intent": "faq"})])
+    tok.process_training_data(data)
+    assert [t.lemma for t in data.training_examples[0].get("text_tokens")] == [
+        "otp", "khong", "ve",
+    ]
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalModelStorage(tmp_path)
+
+
+@pytest.fixture
+def context():
+    return ExecutionContext(GraphSchema({}), "test")
+
+
+def trained_router(storage, context, threshold=0.4):
+    resource = Resource("router")
+    config = {**RetrievalRouter.get_default_config(), "threshold": threshold}
+    router = RetrievalRouter.create(config, storage, resource, context)
+    data = TrainingData(
+        [
+            Message(data={"text": "otp ko ve", "intent": "faq", "intent_response_key": "faq/otp_not_received"}),
+            Message(data={"text": "quen mk", "intent": "faq", "intent_response_key": "faq/forgot_password"}),
+            Message(data={"text": "chao", "intent": "greet"}),
+        ]
+    )
+    router.train(data)
+    return RetrievalRouter.load(config, storage, resource, context), config, resource
+
+
+def parsed(text, intent, confidence, selected=None, selected_conf=0.0):
+    data = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+    }
+    if selected:
+        data["response_selector"] = {
+            "all_retrieval_intents": ["faq"],
+            "faq": {
+                "response": {
+                    "confidence": selected_conf,
+                    "intent_response_key": selected,
+                    "utter_action": f"utter_{selected}",
+                },
+                "ranking": [],
+            },
+        }
+    return Message(data=data)
+
+
+def test_router_routes_a_trained_payload(storage, context):
+    router, _, _ = trained_router(storage, context)
+    msg = parsed("/faq/forgot_password", "greet", 0.2)
+    router.process([msg])
+    assert msg.get("intent") == {"name": "faq", "confidence": 1.0}
+    response = msg.get("response_selector")["faq"]["response"]
+    assert response["intent_response_key"] == "faq/forgot_password"
+    assert response["utter_action"] == "utter_faq/forgot_password"
+
+
+def test_router_ignores_unknown_payload_keys(storage, context):
+    router, _, _ = trained_router(storage, context)
+    msg = parsed("/faq/not_a_topic", "greet", 0.9)
+    router.process([msg])
+    assert msg.get("intent")["name"] == "greet"
+
+
+def test_router_falls_back_when_the_topic_is_unsure(storage, context):
+    router, _, _ = trained_router(storage, context, threshold=0.4)
+    unsure = parsed("otp?", "faq", 0.9, "faq/otp_not_received", 0.3)
+    sure = parsed("otp ko ve", "faq", 0.9, "faq/otp_not_received", 0.8)
+    router.process([unsure, sure])
+    assert unsure.get("intent")["name"] == "nlu_fallback"
+    assert unsure.get("intent_ranking")[0]["name"] == "nlu_fallback"
+    assert sure.get("intent")["name"] == "faq"
+
+
+def test_router_leaves_plain_intents_alone(storage, context):
+    router, _, _ = trained_router(storage, context)
+    msg = parsed("chao", "greet", 0.5)
+    router.process([msg])
+    assert msg.get("intent")["name"] == "greet"
+
+
+def test_router_persists_its_keys(storage, context):
+    _, config, resource = trained_router(storage, context)
+    reloaded = RetrievalRouter.load(config, storage, resource, context)
+    msg = parsed("/faq/otp_not_received", "greet", 0.2)
+    reloaded.process([msg])
+    assert msg.get("intent")["name"] == "faq"
