@@ -62,8 +62,8 @@ db: env ## Create or migrate the database and load the seed texts
 run: install env nlu-data model db ## Set everything up and start the assistant on http://127.0.0.1:8000
 	$(APP_PY) -m bot run
 
-test: install nlu-data model ## Set up and run every test (unit, Rasa components, end-to-end, data checks)
-	$(MAKE) --no-print-directory validate test-nlu test-unit test-e2e
+test: install nlu-data model ## Set up and run every test (lint, types, data, units, Rasa components, end-to-end)
+	$(MAKE) --no-print-directory lint types validate test-nlu test-unit test-e2e
 
 test-unit: $(APP_STAMP) ## App tests (no Rasa server)
 	$(APP_PY) -m pytest tests --ignore=tests/nlu --ignore=tests/e2e -q
@@ -93,7 +93,7 @@ crossval: install nlu-data ## 5-fold cross-validation of the NLU on the training
 
 validate: install nlu-data ## rasa data validate, and check data/nlu/faq.yml is current
 	@$(APP_PY) -m bot export-nlu --check
-	$(RASA) data validate --domain domain.yml --data $(DATA) --config config.yml
+	$(RASA) data validate --fail-on-warnings --domain domain.yml --data $(DATA) --config config.yml
 
 lint: $(APP_STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check bot nlu tests scripts

@@ -87,8 +87,12 @@ def run(args: argparse.Namespace) -> int:
     env = {"RASA_TOKEN": settings.rasa_token.get_secret_value()}
     stack = Stack(
         StackConfig(
-            model=model, env=env, app_port=args.port, rasa_port=args.rasa_port,
-            actions_port=args.actions_port, log_dir=PROJECT_ROOT / "var" / "log",
+            model=model,
+            env=env,
+            app_port=args.port,
+            rasa_port=args.rasa_port,
+            actions_port=args.actions_port,
+            log_dir=PROJECT_ROOT / "var" / "log",
         )
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -133,9 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         init_db()
         return 0
     if args.command == "model":
-        target = training.model_path(PROJECT_ROOT, args.config)
-        if args.force or not target.exists():
-            training.train(PROJECT_ROOT, RASA_BIN, config=args.config, out=target)
+        if args.force:
+            target = training.train(
+                PROJECT_ROOT,
+                RASA_BIN,
+                config=args.config,
+                out=training.model_path(PROJECT_ROOT, args.config),
+            )
+            training.prune_models(target)
+        else:
+            target = training.ensure_model(PROJECT_ROOT, RASA_BIN, config=args.config)
         print(target)  # noqa: T201
         return 0
     return run(args)

@@ -34,6 +34,8 @@ class StackConfig:
     app_port: int = 8000
     rasa_bin: Path = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
     tracker_url: str = ""
+    lock_store_type: str = "in_memory"
+    lock_store_host: str = "127.0.0.1"
     log_dir: Path | None = None
     extra_app_env: dict[str, str] = field(default_factory=dict)
 
@@ -55,10 +57,18 @@ class Stack:
         if self.config.log_dir is not None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             out = (self.config.log_dir / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(  # noqa: S603
-            cmd, cwd=self.config.root, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,
-        )
+        try:
+            self.procs[name] = subprocess.Popen(  # noqa: S603
+                cmd,
+                cwd=self.config.root,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
+        finally:
+            if out is not None:
+                out.close()  # the child has its own descriptor
 
     def start(self, timeout: float = 240.0) -> None:
         """Start the app, the action server and Rasa; wait until all answer."""
@@ -68,30 +78,54 @@ class Stack:
         python = sys.executable
         self._spawn(
             "app",
-            [python, "-m", "uvicorn", "bot.main:create_app", "--factory", "--host", c.host,
-             "--port", str(c.app_port), "--no-access-log"],
-            app_env,
-        )
-        self._spawn(
-            "actions",
-            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(c.actions_port),
-             "--interface", c.host],
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "bot.main:create_app",
+                "--factory",
+                "--host",
+                c.host,
+                "--port",
+                str(c.app_port),
+                "--no-access-log",
+            ],
             app_env,
         )
         tracker = c.tracker_url or f"sqlite:///{c.root / 'var' / 'rasa_tracker.db'}"
-        rasa = {
-            **rasa_env(c.root),
-            **c.env,
+        wiring = {  # the variables endpoints.yml refers to
             "NLG_URL": f"{c.url(c.app_port)}/nlg",
             "ACTION_ENDPOINT_URL": f"{c.url(c.actions_port)}/webhook",
             "TRACKER_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
             "TRACKER_URL": tracker,
+            "LOCK_STORE_TYPE": c.lock_store_type,
+            "LOCK_STORE_HOST": c.lock_store_host,
         }
         self._spawn(
+            "actions",
+            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(c.actions_port)],
+            {**app_env, **wiring, "SANIC_HOST": c.host},
+        )
+        rasa = {**rasa_env(c.root), **c.env, **wiring}
+        self._spawn(
             "rasa",
-            [str(c.rasa_bin), "run", "--model", str(c.model), "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml", "--interface", c.host, "--port", str(c.rasa_port),
-             "--enable-api", "--auth-token", c.env["RASA_TOKEN"]],
+            [
+                str(c.rasa_bin),
+                "run",
+                "--model",
+                str(c.model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                c.host,
+                "--port",
+                str(c.rasa_port),
+                "--enable-api",
+                "--auth-token",
+                c.env["RASA_TOKEN"],
+            ],
             rasa,
         )
         self.wait_ready(timeout)

@@ -12,7 +12,15 @@ from bot.config import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TRAINING_DATA", "ensure_model", "fingerprint", "model_path", "rasa_env", "train"]
+__all__ = [
+    "TRAINING_DATA",
+    "ensure_model",
+    "fingerprint",
+    "model_path",
+    "prune_models",
+    "rasa_env",
+    "train",
+]
 
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 _INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "nlu", "requirements/rasa.lock")
@@ -26,9 +34,7 @@ def _input_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
-            files.extend(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES
-            )
+            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
     return sorted(files)
 
 
@@ -66,9 +72,18 @@ def train(root: Path, rasa_bin: Path, *, config: str = "config.yml", out: Path) 
     target.parent.mkdir(parents=True, exist_ok=True)
     data = [d for d in TRAINING_DATA if (root / d).exists()]
     cmd = [
-        str(rasa_bin), "train", "--config", config, "--domain", "domain.yml",
-        "--data", *data, "--out", str(target.parent),
-        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+        str(rasa_bin),
+        "train",
+        "--config",
+        config,
+        "--domain",
+        "domain.yml",
+        "--data",
+        *data,
+        "--out",
+        str(target.parent),
+        "--fixed-model-name",
+        target.name.removesuffix(".tar.gz"),
     ]
     logger.info("Training %s", target.name)
     subprocess.run(cmd, cwd=root, env=rasa_env(root), check=True)  # noqa: S603
@@ -81,4 +96,18 @@ def ensure_model(root: Path, rasa_bin: Path, *, config: str = "config.yml") -> P
     if target.exists():
         logger.info("Model %s is up to date; not retraining", target.name)
         return target
-    return train(root, rasa_bin, config=config, out=target)
+    train(root, rasa_bin, config=config, out=target)
+    prune_models(target)
+    return target
+
+
+def prune_models(current: Path, keep: int = 2) -> list[Path]:
+    """Delete older models of the same config, keeping the newest ``keep`` (for rollback)."""
+    stem = current.name.rsplit("-", 1)[0]
+    siblings = sorted(
+        current.parent.glob(f"{stem}-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    removed = [p for p in siblings if p != current][max(0, keep - 1) :]
+    for path in removed:
+        path.unlink()
+    return removed

@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -23,7 +24,6 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,7 @@ _PAYLOAD_RE = re.compile(r"^/(?P<intent>[a-z_]+)/(?P<key>[a-z0-9_]+)$")
 _KEYS_FILE = "retrieval_keys.json"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class RetrievalRouter(GraphComponent, IntentClassifier):
     """Route button payloads and guard low-confidence retrieval answers.
 
@@ -147,9 +145,7 @@ class RetrievalRouter(GraphComponent, IntentClassifier):
                 keys.setdefault(intent, set()).add(key)
         self._keys = {intent: sorted(found) for intent, found in keys.items()}
         with self._model_storage.write_to(self._resource) as directory:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(
-                directory / _KEYS_FILE, self._keys
-            )
+            rasa.shared.utils.io.dump_obj_as_json_to_file(directory / _KEYS_FILE, self._keys)
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -185,8 +181,9 @@ class RetrievalRouter(GraphComponent, IntentClassifier):
         if key not in self._keys.get(intent, []):
             return False
         full = f"{intent}/{key}"
-        message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0},
-                    add_to_output=True)
+        message.set(
+            INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True
+        )
         message.set(
             INTENT_RANKING_KEY,
             [{INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}],

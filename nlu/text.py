@@ -29,44 +29,108 @@ __all__ = [
 # (teencode for "không") both fold to "hong".
 ABBREVIATIONS: dict[str, str] = {
     # không
-    "ko": "không", "k": "không", "kh": "không", "kg": "không", "hok": "không",
-    "hk": "không", "hông": "không", "khum": "không", "khôg": "không",
-    "khog": "không", "kô": "không", "hem": "không",
+    "ko": "không",
+    "k": "không",
+    "kh": "không",
+    "kg": "không",
+    "hok": "không",
+    "hk": "không",
+    "hông": "không",
+    "khum": "không",
+    "khôg": "không",
+    "khog": "không",
+    "kô": "không",
+    "hem": "không",
     # được, đăng ký
-    "dc": "được", "đc": "được", "dk": "đăng ký", "đk": "đăng ký",
-    "dky": "đăng ký", "đky": "đăng ký", "dki": "đăng ký", "đki": "đăng ký",
-    "đkí": "đăng ký", "dangky": "đăng ký",
+    "dc": "được",
+    "đc": "được",
+    "dk": "đăng ký",
+    "đk": "đăng ký",
+    "dky": "đăng ký",
+    "đky": "đăng ký",
+    "dki": "đăng ký",
+    "đki": "đăng ký",
+    "đkí": "đăng ký",
+    "dangky": "đăng ký",
     # account, password, phone
-    "mk": "mật khẩu", "tk": "tài khoản", "acc": "tài khoản",
-    "sdt": "số điện thoại", "sđt": "số điện thoại", "std": "số điện thoại",
-    "dt": "điện thoại", "đt": "điện thoại", "dthoai": "điện thoại",
-    "đthoại": "điện thoại", "đthoai": "điện thoại",
-    "nt": "nhắn tin", "tn": "tin nhắn",
+    "mk": "mật khẩu",
+    "tk": "tài khoản",
+    "acc": "tài khoản",
+    "sdt": "số điện thoại",
+    "sđt": "số điện thoại",
+    "std": "số điện thoại",
+    "dt": "điện thoại",
+    "đt": "điện thoại",
+    "dthoai": "điện thoại",
+    "đthoại": "điện thoại",
+    "đthoai": "điện thoại",
+    "nt": "nhắn tin",
+    "tn": "tin nhắn",
     # định danh điện tử, cards, app
-    "ddđt": "định danh điện tử", "đdđt": "định danh điện tử",
-    "dddt": "định danh điện tử", "đddt": "định danh điện tử",
-    "ddt": "định danh điện tử", "đdt": "định danh điện tử",
-    "dd": "định danh", "đd": "định danh",
-    "cccd": "căn cước công dân", "cmnd": "chứng minh nhân dân",
+    "ddđt": "định danh điện tử",
+    "đdđt": "định danh điện tử",
+    "dddt": "định danh điện tử",
+    "đddt": "định danh điện tử",
+    "ddt": "định danh điện tử",
+    "đdt": "định danh điện tử",
+    "dd": "định danh",
+    "đd": "định danh",
+    "cccd": "căn cước công dân",
+    "cmnd": "chứng minh nhân dân",
     "cmt": "chứng minh nhân dân",
-    "vneid": "vneid", "vneld": "vneid", "vnelđ": "vneid", "vnid": "vneid",
-    "vneiđ": "vneid", "vne1d": "vneid", "vnied": "vneid",
-    "ud": "ứng dụng", "dvc": "dịch vụ công", "dv": "dịch vụ",
-    "bhyt": "bảo hiểm y tế", "bhxh": "bảo hiểm xã hội",
-    "gplx": "giấy phép lái xe", "mst": "mã số thuế",
-    "m1": "mức 1", "m2": "mức 2", "lv1": "mức 1", "lv2": "mức 2",
+    "vneid": "vneid",
+    "vneld": "vneid",
+    "vnelđ": "vneid",
+    "vnid": "vneid",
+    "vneiđ": "vneid",
+    "vne1d": "vneid",
+    "vnied": "vneid",
+    "ud": "ứng dụng",
+    "dvc": "dịch vụ công",
+    "dv": "dịch vụ",
+    "bhyt": "bảo hiểm y tế",
+    "bhxh": "bảo hiểm xã hội",
+    "gplx": "giấy phép lái xe",
+    "mst": "mã số thuế",
+    "m1": "mức 1",
+    "m2": "mức 2",
+    "lv1": "mức 1",
+    "lv2": "mức 2",
     "level": "mức",
     # people and offices
-    "cb": "cán bộ", "cskv": "cảnh sát khu vực", "cs": "cảnh sát",
+    "cb": "cán bộ",
+    "cskv": "cảnh sát khu vực",
+    "cs": "cảnh sát",
     # question words and fillers
-    "ntn": "như thế nào", "j": "gì", "gì": "gì", "z": "vậy", "dzậy": "vậy",
-    "bn": "bao nhiêu", "bnhiu": "bao nhiêu", "r": "rồi", "trc": "trước",
-    "cx": "cũng", "vs": "với", "mn": "mọi người", "hnay": "hôm nay",
-    "bh": "bây giờ", "ng": "người", "đag": "đang", "dag": "đang",
+    "ntn": "như thế nào",
+    "j": "gì",
+    "gì": "gì",
+    "z": "vậy",
+    "dzậy": "vậy",
+    "bn": "bao nhiêu",
+    "bnhiu": "bao nhiêu",
+    "r": "rồi",
+    "trc": "trước",
+    "cx": "cũng",
+    "vs": "với",
+    "mn": "mọi người",
+    "hnay": "hôm nay",
+    "bh": "bây giờ",
+    "ng": "người",
+    "đag": "đang",
+    "dag": "đang",
     # thanks and agreement
-    "tks": "cảm ơn", "thks": "cảm ơn", "thanks": "cảm ơn", "thank": "cảm ơn",
-    "camon": "cảm ơn", "cám": "cảm", "ok": "ok", "oke": "ok", "okie": "ok",
-    "okê": "ok", "oki": "ok",
+    "tks": "cảm ơn",
+    "thks": "cảm ơn",
+    "thanks": "cảm ơn",
+    "thank": "cảm ơn",
+    "camon": "cảm ơn",
+    "cám": "cảm",
+    "ok": "ok",
+    "oke": "ok",
+    "okie": "ok",
+    "okê": "ok",
+    "oki": "ok",
 }
 
 # Two-token forms joined before lookup ("vn eid", "ca xã").
@@ -129,20 +193,20 @@ def words(text: str, *, expand_abbreviations: bool = True) -> list[Word]:
     out: list[Word] = []
     i = 0
     while i < len(raw):
-        token, start, end = raw[i]
+        typed, start, end = raw[i]
         if expand_abbreviations and i + 1 < len(raw):
             nxt, _, nxt_end = raw[i + 1]
-            pair = _PAIRS.get((fold(token), fold(nxt)))
+            pair = _PAIRS.get((fold(typed), fold(nxt)))
             if pair is not None:
-                out.append(Word(f"{token} {nxt}", start, nxt_end, pair))
+                out.append(Word(f"{typed} {nxt}", start, nxt_end, pair))
                 i += 2
                 continue
-            if token == "ca" and nxt in _POLICE_PLACES:
-                out.append(Word(token, start, end, "công an"))
+            if typed == "ca" and nxt in _POLICE_PLACES:
+                out.append(Word(typed, start, end, "công an"))
                 i += 1
                 continue
-        norm = ABBREVIATIONS.get(token, token) if expand_abbreviations else token
-        out.append(Word(token, start, end, norm))
+        norm = ABBREVIATIONS.get(typed, typed) if expand_abbreviations else typed
+        out.append(Word(typed, start, end, norm))
         i += 1
     return out
 

@@ -14,9 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 from nlu import text as vn
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class VietnameseTokenizer(Tokenizer):
     """Split Vietnamese text into syllables with a normalised lemma each.
 

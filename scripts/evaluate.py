@@ -53,6 +53,13 @@ def load_items(path: Path) -> list[dict]:
     return items
 
 
+def quiet_rasa() -> None:
+    import structlog
+
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 async def classify(model: Path, texts: list[str]) -> list[str]:
     from rasa.core.agent import Agent
 
@@ -75,7 +82,7 @@ def main() -> int:
     parser.add_argument("--file", required=True, type=Path)
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
+    quiet_rasa()
 
     items = load_items(args.file)
     texts = [str(i["text"]) for i in items]
@@ -84,23 +91,27 @@ def main() -> int:
     pred_folded = asyncio.run(classify(args.model, [fold(t) for t in texts]))
 
     accuracy, macro_f1, table = report(gold, pred)
-    accuracy_folded = sum(g == p for g, p in zip(gold, pred_folded)) / len(gold)
+    accuracy_folded = sum(g == p for g, p in zip(gold, pred_folded, strict=True)) / len(gold)
     typed_plain = [i for i, t in enumerate(texts) if not has_diacritics(t)]
     plain_acc = sum(gold[i] == pred[i] for i in typed_plain) / max(1, len(typed_plain))
 
     print(f"Model: {args.model.name}  File: {args.file}  Questions: {len(items)}")
     print(table)
     print(f"Questions typed without diacritics: {len(typed_plain)}, accuracy {plain_acc:.3f}")
-    misses = [(t, g, p) for t, g, p in zip(texts, gold, pred) if g != p]
+    misses = [(t, g, p) for t, g, p in zip(texts, gold, pred, strict=True) if g != p]
     print(f"Misses: {len(misses)}")
     for t, g, p in misses if args.errors else misses[:15]:
         print(f"  {g:28} -> {p:28} | {t[:90]}")
-    print(json.dumps({
-        "n": len(items),
-        "accuracy": round(accuracy, 4),
-        "macro_f1": round(macro_f1, 4),
-        "accuracy_no_diacritics": round(accuracy_folded, 4),
-    }))
+    print(
+        json.dumps(
+            {
+                "n": len(items),
+                "accuracy": round(accuracy, 4),
+                "macro_f1": round(macro_f1, 4),
+                "accuracy_no_diacritics": round(accuracy_folded, 4),
+            }
+        )
+    )
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Custom actions, served by the rasa-sdk action server (``python -m rasa_sdk --actions bot.actions``)."""
+"""Custom actions, served by rasa-sdk: ``python -m rasa_sdk --actions bot.actions``."""
 
-from bot.actions.fallback import ActionFallback
+from bot.actions.fallback import ActionCountMisses
 
-__all__ = ["ActionFallback"]
+__all__ = ["ActionCountMisses"]

@@ -6,7 +6,7 @@ from bot.faq.schemas import Button
 MENU = Button(title="Xem các chủ đề", payload="/show_menu")
 
 EMPTY = OutgoingMessage(
-    text="Bạn chưa gõ gì. Bạn hãy gõ câu hỏi, ví dụ: \"cách kích hoạt định danh\", "
+    text='Bạn chưa gõ gì. Bạn hãy gõ câu hỏi, ví dụ: "cách kích hoạt định danh", '
     "hoặc chọn một chủ đề.",
     buttons=[MENU],
 )
@@ -17,7 +17,7 @@ NO_WORDS = OutgoingMessage(
 )
 TOO_LONG = OutgoingMessage(
     text="Tin nhắn dài quá, tôi chưa đọc được. Bạn hãy gõ ngắn gọn câu hỏi chính "
-    "(vài câu thôi), ví dụ: \"không nhận được mã OTP\".",
+    '(vài câu thôi), ví dụ: "không nhận được mã OTP".',
     buttons=[MENU],
 )
 BUSY = OutgoingMessage(
@@ -26,7 +26,6 @@ BUSY = OutgoingMessage(
     "Công an không bao giờ hỏi mã OTP hay mật khẩu qua điện thoại.",
 )
 NO_REPLY = OutgoingMessage(
-    text="Xin lỗi, tôi chưa có câu trả lời cho tin nhắn này. Bạn thử gõ lại, hoặc "
-    "chọn một chủ đề.",
+    text="Xin lỗi, tôi chưa có câu trả lời cho tin nhắn này. Bạn thử gõ lại, hoặc chọn một chủ đề.",
     buttons=[MENU],
 )

@@ -44,8 +44,7 @@ async def handle_message(
         replies = await rasa.send(sender=sender, text=text, channel=channel)
     except RasaUnavailableError:
         return [messages.BUSY]
-    out = [_to_message(r) for r in replies]
-    out = [m for m in out if m is not None]
+    out = [m for m in map(_to_message, replies) if m is not None]
     return out or [messages.NO_REPLY]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.faq.schemas import Button, BotResponse, FaqTopic
+from bot.faq.schemas import BotResponse, Button, FaqTopic
 
 __all__ = ["load_domain_responses", "load_topics", "render_nlu_file"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import ActionFallback
+from bot.actions import ActionCountMisses
 from bot.actions._dialogue import consecutive_fallbacks
 
 
@@ -24,16 +24,26 @@ def tracker(events):
 def test_consecutive_fallbacks_counts_only_the_latest_run():
     assert consecutive_fallbacks([]) == 0
     assert consecutive_fallbacks([user("nlu_fallback")]) == 1
-    events = [user("nlu_fallback"), bot_said(), user("faq"), bot_said(), user("nlu_fallback"), bot_said(), user("nlu_fallback")]
+    events = [
+        user("nlu_fallback"),
+        bot_said(),
+        user("faq"),
+        bot_said(),
+        user("nlu_fallback"),
+        bot_said(),
+        user("nlu_fallback"),
+    ]
     assert consecutive_fallbacks(events) == 2
 
 
-async def test_first_miss_asks_to_rephrase_second_offers_an_officer():
+async def test_first_miss_is_not_repeated_second_is():
     dispatcher = CollectingDispatcher()
-    events = await ActionFallback().run(dispatcher, tracker([user("greet"), user("nlu_fallback")]), {})
-    assert events == []
-    assert dispatcher.messages[0]["response"] == "utter_default"
-
-    dispatcher = CollectingDispatcher()
-    await ActionFallback().run(dispatcher, tracker([user("nlu_fallback"), bot_said(), user("nlu_fallback")]), {})
-    assert dispatcher.messages[0]["response"] == "utter_default_handoff"
+    first = await ActionCountMisses().run(
+        dispatcher, tracker([user("greet"), user("nlu_fallback")]), {}
+    )
+    assert first == [{"event": "slot", "timestamp": None, "name": "repeated_miss", "value": False}]
+    again = await ActionCountMisses().run(
+        dispatcher, tracker([user("nlu_fallback"), bot_said(), user("nlu_fallback")]), {}
+    )
+    assert again[0]["value"] is True
+    assert dispatcher.messages == []  # the rules choose what to say

@@ -27,7 +27,9 @@ def test_login_flow(client, session_factory):
     password = make_admin(session_factory)
     assert client.get("/admin/", follow_redirects=False).headers["location"] == "/admin/login"
     form = client.get("/admin/login").text
-    bad = client.post("/admin/login", data={"username": "admin", "password": "nope", "csrf": csrf_of(form)})
+    bad = client.post(
+        "/admin/login", data={"username": "admin", "password": "nope", "csrf": csrf_of(form)}
+    )
     assert bad.status_code == 401
     assert "Sai tên đăng nhập" in bad.text
     ok = client.post(
@@ -44,7 +46,9 @@ def test_login_flow(client, session_factory):
 def test_login_without_csrf_token_is_refused(client, session_factory):
     password = make_admin(session_factory)
     client.get("/admin/login")
-    response = client.post("/admin/login", data={"username": "admin", "password": password, "csrf": "forged"})
+    response = client.post(
+        "/admin/login", data={"username": "admin", "password": password, "csrf": "forged"}
+    )
     assert response.status_code == 403
 
 

@@ -24,11 +24,17 @@ def test_ten_thousand_characters_get_a_reply(client):
 
 
 def test_malformed_requests_get_a_clear_422(client):
-    for body in ({"text": "hi"}, {"sender_id": "a b c", "text": "hi"}, {"sender_id": "x", "text": 5}):
+    for body in (
+        {"text": "hi"},
+        {"sender_id": "a b c", "text": "hi"},
+        {"sender_id": "x", "text": 5},
+    ):
         response = client.post("/api/chat", json=body)
         assert response.status_code == 422
         assert "sender_id và text" in response.json()["detail"]
-    response = client.post("/api/chat", content=b"{not json", headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/chat", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
 
 

@@ -45,11 +45,18 @@ async def test_replies_are_mapped_with_buttons_and_sender_is_passed():
 
     def handler(request):
         seen.update(json.loads(request.content))
-        return httpx.Response(200, json=[
-            {"recipient_id": "web:t", "text": "Xin chào", "buttons": [{"title": "Menu", "payload": "/show_menu"}]},
-            {"recipient_id": "web:t", "image": "http://x/y.png"},
-            {"recipient_id": "web:t", "text": "Bạn cần gì?"},
-        ])
+        return httpx.Response(
+            200,
+            json=[
+                {
+                    "recipient_id": "web:t",
+                    "text": "Xin chào",
+                    "buttons": [{"title": "Menu", "payload": "/show_menu"}],
+                },
+                {"recipient_id": "web:t", "image": "http://x/y.png"},
+                {"recipient_id": "web:t", "text": "Bạn cần gì?"},
+            ],
+        )
 
     out = await ask(fake_rasa(handler), "  chào  ")
     assert seen["sender"] == "web:t"

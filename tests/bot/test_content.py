@@ -11,17 +11,63 @@ from bot.config import PROJECT_ROOT
 from bot.faq import content
 from nlu.text import fold
 
-REQUIRED_KEYS = """what_is_ddt why_need_with_cccd benefits is_mandatory levels_difference
-register_level1 register_level2 requirements fee children foreigners no_chip_card approval_time
-check_status otp_not_received phone_number_issue forgot_password forgot_passcode new_device
-lost_phone account_locked invalid_info nfc_scan_error face_not_recognized no_smartphone
-integrate_documents use_instead_of_card online_public_services scam_warning download_app
-data_privacy merger_changes campaign_info""".split()
-PLAIN_INTENTS = """greet goodbye thank bot_challenge out_of_scope activation_guide
-request_handoff handoff_status commune_lookup""".split()
+REQUIRED_KEYS = [
+    "what_is_ddt",
+    "why_need_with_cccd",
+    "benefits",
+    "is_mandatory",
+    "levels_difference",
+    "register_level1",
+    "register_level2",
+    "requirements",
+    "fee",
+    "children",
+    "foreigners",
+    "no_chip_card",
+    "approval_time",
+    "check_status",
+    "otp_not_received",
+    "phone_number_issue",
+    "forgot_password",
+    "forgot_passcode",
+    "new_device",
+    "lost_phone",
+    "account_locked",
+    "invalid_info",
+    "nfc_scan_error",
+    "face_not_recognized",
+    "no_smartphone",
+    "integrate_documents",
+    "use_instead_of_card",
+    "online_public_services",
+    "scam_warning",
+    "download_app",
+    "data_privacy",
+    "merger_changes",
+    "campaign_info",
+]
+PLAIN_INTENTS = [
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "out_of_scope",
+    "activation_guide",
+    "request_handoff",
+    "handoff_status",
+    "commune_lookup",
+]
 # Topics that explain rather than ask the citizen to do something; every other
 # answer must give the in-person route.
-NO_ACTION = {"what_is_ddt", "why_need_with_cccd", "benefits", "is_mandatory", "data_privacy", "fee", "foreigners"}
+NO_ACTION = {
+    "what_is_ddt",
+    "why_need_with_cccd",
+    "benefits",
+    "is_mandatory",
+    "data_privacy",
+    "fee",
+    "foreigners",
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +79,9 @@ def topics():
 def plain_examples():
     doc = yaml.safe_load((PROJECT_ROOT / "data" / "nlu" / "intents.yml").read_text("utf-8"))
     return {
-        item["intent"]: [line[2:] for line in item["examples"].splitlines() if line.startswith("- ")]
+        item["intent"]: [
+            line[2:] for line in item["examples"].splitlines() if line.startswith("- ")
+        ]
         for item in doc["nlu"]
     }
 
@@ -69,7 +117,9 @@ def test_answers_never_send_people_to_district_police(topics):
 
 
 def test_answers_never_ask_for_secrets(topics):
-    asking = re.compile(r"(gửi|cho|đọc|nhập|cung cấp)( cho)? (tôi|chúng tôi|trợ lý|bot) (mã|mật khẩu|passcode)")
+    asking = re.compile(
+        r"(gửi|cho|đọc|nhập|cung cấp)( cho)? (tôi|chúng tôi|trợ lý|bot) (mã|mật khẩu|passcode)"
+    )
     for t in topics:
         assert not asking.search(t.answer.lower()), t.key
 

@@ -9,7 +9,12 @@ from bot.faq.models import FaqEntry, ResponseTemplate
 
 
 def nlg(client, name):
-    body = {"response": name, "arguments": {}, "tracker": {"sender_id": "web:x"}, "channel": {"name": "rest"}}
+    body = {
+        "response": name,
+        "arguments": {},
+        "tracker": {"sender_id": "web:x"},
+        "channel": {"name": "rest"},
+    }
     response = client.post("/nlg", json=body)
     assert response.status_code == 200
     return response.json()
@@ -36,7 +41,9 @@ def test_an_edit_is_served_at_once(client, session_factory):
 
 def test_plain_responses_come_from_the_database(client, session_factory):
     with session_scope(session_factory) as session:
-        greet = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == "utter_greet"))
+        greet = session.scalar(
+            select(ResponseTemplate).where(ResponseTemplate.name == "utter_greet")
+        )
         greet_text = greet.text
     reply = nlg(client, "utter_greet")
     assert reply["text"] == greet_text
@@ -64,4 +71,6 @@ def test_seeding_twice_keeps_admin_edits(session_factory):
         )
     assert added == (0, 0)
     with session_scope(session_factory) as session:
-        assert session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee")) == "sửa bởi admin"
+        assert (
+            session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee")) == "sửa bởi admin"
+        )

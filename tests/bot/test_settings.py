@@ -10,8 +10,13 @@ from bot.config import Settings
 
 def test_placeholder_secret_is_refused_in_production():
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(_env_file=None, environment="production", database_url="sqlite://",
-                 secret_key="changethis", rasa_token="x" * 32)
+        Settings(
+            _env_file=None,
+            environment="production",
+            database_url="sqlite://",
+            secret_key="changethis",
+            rasa_token="x" * 32,
+        )
 
 
 def test_missing_secret_is_an_error(monkeypatch):

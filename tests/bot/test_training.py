@@ -12,9 +12,13 @@ def copy_inputs(tmp_path):
     for name in ("config.yml", "domain.yml"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     for name in ("data/nlu", "data/rules", "nlu"):
-        shutil.copytree(PROJECT_ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            PROJECT_ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
     (tmp_path / "requirements").mkdir()
-    shutil.copy(PROJECT_ROOT / "requirements" / "rasa.lock", tmp_path / "requirements" / "rasa.lock")
+    shutil.copy(
+        PROJECT_ROOT / "requirements" / "rasa.lock", tmp_path / "requirements" / "rasa.lock"
+    )
     return tmp_path
 
 
@@ -46,3 +50,23 @@ def test_model_names_differ_per_config(tmp_path):
     shutil.copy(PROJECT_ROOT / "tests" / "eval" / "config_rasa_default.yml", root / "baseline.yml")
     assert training.model_path(root).name.startswith("vneid-")
     assert training.model_path(root, "baseline.yml").name.startswith("baseline-")
+
+
+def test_prune_keeps_the_current_and_the_previous_model(tmp_path):
+    import os
+
+    models = tmp_path / "models"
+    models.mkdir()
+    paths = []
+    for i, digest in enumerate(["aaa", "bbb", "ccc", "ddd"]):
+        path = models / f"vneid-{digest}.tar.gz"
+        path.write_bytes(b"m")
+        os.utime(path, (1000 + i, 1000 + i))
+        paths.append(path)
+    baseline = models / "config_rasa_default-eee.tar.gz"
+    baseline.write_bytes(b"b")
+    removed = training.prune_models(paths[-1])
+    assert sorted(p.name for p in removed) == ["vneid-aaa.tar.gz", "vneid-bbb.tar.gz"]
+    assert sorted(p.name for p in models.iterdir()) == [
+        "config_rasa_default-eee.tar.gz", "vneid-ccc.tar.gz", "vneid-ddd.tar.gz",
+    ]

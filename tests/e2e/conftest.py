@@ -65,7 +65,8 @@ def stack(tmp_path_factory) -> RunningStack:
         running.start(timeout=300)
     except (RuntimeError, TimeoutError) as exc:
         logs = "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in (tmp / "logs").glob("*.log")
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in (tmp / "logs").glob("*.log")
         )
         pytest.fail(f"stack did not start: {exc}\n{logs}")
     yield RunningStack(

@@ -58,7 +58,9 @@ def test_tokenizer_processes_training_data_messages():
     data = TrainingData([Message(data={"text": "otp ko về", "intent": "faq"})])
     tok.process_training_data(data)
     assert [t.lemma for t in data.training_examples[0].get("text_tokens")] == [
-        "otp", "khong", "ve",
+        "otp",
+        "khong",
+        "ve",
     ]
 
 
@@ -78,8 +80,20 @@ def trained_router(storage, context, threshold=0.4):
     router = RetrievalRouter.create(config, storage, resource, context)
     data = TrainingData(
         [
-            Message(data={"text": "otp ko ve", "intent": "faq", "intent_response_key": "faq/otp_not_received"}),
-            Message(data={"text": "quen mk", "intent": "faq", "intent_response_key": "faq/forgot_password"}),
+            Message(
+                data={
+                    "text": "otp ko ve",
+                    "intent": "faq",
+                    "intent_response_key": "faq/otp_not_received",
+                }
+            ),
+            Message(
+                data={
+                    "text": "quen mk",
+                    "intent": "faq",
+                    "intent_response_key": "faq/forgot_password",
+                }
+            ),
             Message(data={"text": "chao", "intent": "greet"}),
         ]
     )

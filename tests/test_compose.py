@@ -1,0 +1,48 @@
+"""docker-compose.yml is checked by reading it (no Docker engine on CI machines)."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from bot.config import PROJECT_ROOT
+
+COMPOSE = PROJECT_ROOT / "docker-compose.yml"
+
+
+def load():
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def test_services_and_start_order():
+    services = load()["services"]
+    assert {"postgres", "redis", "rasa", "actions", "app"} <= set(services)
+    assert services["rasa"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["rasa"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["rasa"]["depends_on"]["actions"]["condition"] == "service_healthy"
+    assert services["actions"]["depends_on"]["app"]["condition"] == "service_healthy"
+    for name in ("postgres", "redis", "rasa", "actions", "app"):
+        assert "healthcheck" in services[name], name
+
+
+def test_rasa_gets_every_variable_endpoints_yml_needs():
+    needed = set(re.findall(r"\$\{(\w+)\}", (PROJECT_ROOT / "endpoints.yml").read_text()))
+    env = load()["services"]["rasa"]["environment"]
+    assert needed <= set(env)
+    assert env["LOCK_STORE_TYPE"] == "redis"
+    assert env["TRACKER_DIALECT"] == "postgresql"
+
+
+def test_secrets_have_no_defaults():
+    text = COMPOSE.read_text(encoding="utf-8")
+    for name in ("POSTGRES_PASSWORD", "SECRET_KEY", "RASA_TOKEN"):
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", text)
+        assert uses, name
+        assert all(u == ":?Variable not set" for u in uses), (name, uses)
+
+
+def test_rasa_image_matches_the_pinned_version():
+    lock = (PROJECT_ROOT / "requirements" / "rasa.lock").read_text()
+    version = re.search(r"^rasa==([\d.]+)$", lock, re.M).group(1)
+    assert load()["services"]["rasa"]["image"] == f"rasa/rasa:{version}-full"
