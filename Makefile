@@ -7,7 +7,8 @@ VENV      := .venv
 RVENV     := .venv-rasa
 APP_PY    := $(VENV)/bin/python
 RASA_PY   := $(RVENV)/bin/python
-RASA      := $(RVENV)/bin/rasa
+# Rasa imports our components (nlu/) from the project root.
+RASA      := PYTHONPATH=$(CURDIR) $(RVENV)/bin/rasa
 APP_STAMP := $(VENV)/.installed
 RASA_STAMP:= $(RVENV)/.installed
 DATA      := data/nlu data/rules
@@ -18,7 +19,6 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
-export PYTHONPATH := $(CURDIR)
 
 .PHONY: help install run test test-unit test-nlu test-e2e eval compare crossval validate \
         test-stories lint format types bench bench-train nlu-data model db env lock clean
@@ -63,7 +63,7 @@ run: install env nlu-data model db ## Set everything up and start the assistant 
 	$(APP_PY) -m bot run
 
 test: install nlu-data model ## Set up and run every test (lint, types, data, units, Rasa components, end-to-end)
-	$(MAKE) --no-print-directory lint types validate test-nlu test-unit test-e2e
+	$(MAKE) --no-print-directory lint types validate test-nlu test-unit test-stories test-e2e
 
 test-unit: $(APP_STAMP) ## App tests (no Rasa server)
 	$(APP_PY) -m pytest tests --ignore=tests/nlu --ignore=tests/e2e -q
@@ -73,6 +73,14 @@ test-nlu: $(RASA_STAMP) ## Tests of the custom Rasa components (in the Rasa envi
 
 test-e2e: model ## End-to-end tests against a real trained Rasa server
 	$(APP_PY) -m pytest tests/e2e -q
+
+test-stories: model ## Rasa story tests with real user text (fail on any prediction error)
+	@rm -rf var/stories
+	$(RASA) test core --model "$$(tail -1 var/log/model.txt)" --stories tests/stories \
+	  --endpoints tests/stories/endpoints.yml --fail-on-prediction-errors --out var/stories \
+	  > var/log/test-stories.log 2>&1 || { tail -40 var/log/test-stories.log; \
+	  cat var/stories/failed_test_stories.yml 2>/dev/null; exit 1; }
+	@grep -hE "Correct:|Accuracy" var/log/test-stories.log | head -3 || true
 
 # --- quality ------------------------------------------------------------------
 eval: model ## Classify FILE (default tests/eval/questions.yml) with the trained model

@@ -68,5 +68,7 @@ def test_prune_keeps_the_current_and_the_previous_model(tmp_path):
     removed = training.prune_models(paths[-1])
     assert sorted(p.name for p in removed) == ["vneid-aaa.tar.gz", "vneid-bbb.tar.gz"]
     assert sorted(p.name for p in models.iterdir()) == [
-        "config_rasa_default-eee.tar.gz", "vneid-ccc.tar.gz", "vneid-ddd.tar.gz",
+        "config_rasa_default-eee.tar.gz",
+        "vneid-ccc.tar.gz",
+        "vneid-ddd.tar.gz",
     ]
