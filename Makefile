@@ -21,7 +21,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run test test-unit test-nlu test-e2e eval compare crossval validate \
-        test-stories lint format types bench bench-train nlu-data model db env lock clean
+        test-stories tune lint format types bench bench-train nlu-data model db env lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -37,7 +37,9 @@ $(RASA_STAMP): requirements/rasa.in requirements/rasa.lock
 	@py=$$(scripts/find-python.sh 3.10) && echo "Rasa environment: $$py" && \
 	  { [ -x $(RASA_PY) ] || $$py -m venv $(RVENV); }
 	@echo "Installing Rasa 3.6 (about two minutes the first time)..."
-	$(RASA_PY) -m pip install $(PIP_FLAGS) -r requirements/rasa.in -c requirements/rasa.lock
+	@# from inside the venv: pip must not see the app's egg-info in the project root
+	cd $(RVENV) && bin/python -m pip install $(PIP_FLAGS) \
+	  -r $(CURDIR)/requirements/rasa.in -c $(CURDIR)/requirements/rasa.lock
 	@touch $@
 
 install: $(APP_STAMP) $(RASA_STAMP) ## Create both Python environments
@@ -98,6 +100,9 @@ compare: model ## Evaluate our pipeline and Rasa's default pipeline on FILE, sam
 crossval: install nlu-data ## 5-fold cross-validation of the NLU on the training data
 	$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds 5 --out var/crossval
 	@echo "Reports in var/crossval"
+
+tune: install nlu-data ## Pick the fallback thresholds by k-fold on the training data (not the eval file)
+	@$(RASA_PY) scripts/tune_thresholds.py --folds 3
 
 validate: install nlu-data ## rasa data validate, and check data/nlu/faq.yml is current
 	@$(APP_PY) -m bot export-nlu --check
