@@ -101,8 +101,8 @@ crossval: install nlu-data ## 5-fold cross-validation of the NLU on the training
 	$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds 5 --out var/crossval
 	@echo "Reports in var/crossval"
 
-tune: install nlu-data ## Pick the fallback thresholds by k-fold on the training data (not the eval file)
-	@$(RASA_PY) scripts/tune_thresholds.py --folds 3
+tune: install nlu-data ## Pick fallback thresholds by k-fold on the training data [CONFIG=config.yml]
+	@$(RASA_PY) scripts/tune_thresholds.py --folds 3 --config $(or $(CONFIG),config.yml)
 
 validate: install nlu-data ## rasa data validate, and check data/nlu/faq.yml is current
 	@$(APP_PY) -m bot export-nlu --check

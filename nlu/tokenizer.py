@@ -35,11 +35,14 @@ class VietnameseTokenizer(Tokenizer):
 
         Returns:
             The tokenizer options: ``fold_diacritics`` (learn from the folded
-            view), ``expand_abbreviations`` and Rasa's intent-splitting options.
+            view), ``expand_abbreviations``, ``word_segmentation`` (also emit
+            pyvi's multi-syllable words such as "tài_khoản"; off by default,
+            see README "Word segmentation") and Rasa's intent-splitting options.
         """
         return {
             "fold_diacritics": True,
             "expand_abbreviations": True,
+            "word_segmentation": False,
             "intent_tokenization_flag": False,
             "intent_split_symbol": "_",
             "token_pattern": None,
@@ -64,6 +67,11 @@ class VietnameseTokenizer(Tokenizer):
         super().__init__(config)
         self._fold = bool(config["fold_diacritics"])
         self._expand = bool(config["expand_abbreviations"])
+        self._segment = None
+        if config["word_segmentation"]:
+            from pyvi import ViTokenizer  # optional dependency, only when enabled
+
+            self._segment = ViTokenizer.tokenize
 
     @classmethod
     def create(
@@ -103,7 +111,18 @@ class VietnameseTokenizer(Tokenizer):
             for part in word.norm.split():
                 lemma = vn.fold(part) if self._fold else part
                 tokens.append(Token(word.text, word.start, word.end, lemma=lemma))
+        if self._segment is not None and tokens:
+            tokens.extend(self._compound_tokens(text))
         if not tokens:
             stripped = text.strip() or "_"
             tokens.append(Token(stripped, 0, len(stripped), lemma=stripped))
         return self._apply_token_pattern(tokens)
+
+    def _compound_tokens(self, text: str) -> list[Token]:
+        """Return one extra token per multi-syllable word pyvi finds."""
+        expanded = " ".join(w.norm for w in vn.words(text, expand_abbreviations=self._expand))
+        compounds = [w for w in self._segment(expanded).split() if "_" in w]
+        return [
+            Token(word, 0, len(text), lemma=vn.fold(word) if self._fold else word)
+            for word in compounds
+        ]

@@ -162,3 +162,11 @@ def test_router_persists_its_keys(storage, context):
     msg = parsed("/faq/otp_not_received", "greet", 0.2)
     reloaded.process([msg])
     assert msg.get("intent")["name"] == "faq"
+
+
+def test_word_segmentation_adds_compound_words():
+    pytest.importorskip("pyvi")
+    tok = make_tokenizer(word_segmentation=True)
+    found = lemmas(tok, "tài khoản định danh của tôi bị khóa")
+    assert found[:8] == ["tai", "khoan", "dinh", "danh", "cua", "toi", "bi", "khoa"]
+    assert "tai_khoan" in found[8:]
