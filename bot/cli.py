@@ -16,7 +16,8 @@ from bot.accounts import service as accounts_service
 from bot.config import PROJECT_ROOT, get_settings
 from bot.db import create_engine_from_url, session_scope
 from bot.faq import content
-from bot.faq import service as faq_service
+from bot.seed import WALKTHROUGH_FILE, seed_database
+from bot.walkthrough.flow import load_flow, to_mermaid
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,7 @@ def init_db() -> None:
     migrate.upgrade(settings.database_url)
     engine = create_engine_from_url(settings.database_url)
     with session_scope(sessionmaker(engine)) as session:
-        topics, responses = faq_service.seed_content(
-            session=session,
-            topics=content.load_topics(settings.faq_dir),
-            responses=content.load_domain_responses(settings.domain_path),
-        )
+        topics, responses = seed_database(session=session, root=settings.project_root)
         password = accounts_service.create_first_admin(session=session)
     engine.dispose()
     print(f"Database ready ({topics} new topics, {responses} new responses).")  # noqa: T201
@@ -119,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     p_nlu = sub.add_parser("export-nlu", help="write data/nlu/faq.yml from data/faq")
     p_nlu.add_argument("--check", action="store_true")
     sub.add_parser("init", help="migrate the database, seed texts, create the admin")
+    sub.add_parser("walkthrough-diagram", help="write data/walkthrough.mmd from the flow")
     p_model = sub.add_parser("model", help="print the model path, training it if needed")
     p_model.add_argument("--config", default="config.yml")
     p_model.add_argument("--force", action="store_true", help="train even if it exists")
@@ -135,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         return export_nlu(args.check)
     if args.command == "init":
         init_db()
+        return 0
+    if args.command == "walkthrough-diagram":
+        flow = load_flow(PROJECT_ROOT / WALKTHROUGH_FILE)
+        (PROJECT_ROOT / "data" / "walkthrough.mmd").write_text(to_mermaid(flow), encoding="utf-8")
         return 0
     if args.command == "model":
         if args.force:

@@ -176,6 +176,12 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
+    def restart(self, timeout: float = 240.0) -> None:
+        """Stop every process and start them again with the same settings."""
+        self.stop()
+        self.procs.clear()
+        self.start(timeout)
+
     def wait(self) -> int:
         """Block until any process exits; return its code."""
         while True:

@@ -79,15 +79,31 @@ async def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
             train_file = Path(tmp) / f"train{k}.yml"
             train.persist_nlu(str(train_file))
             subprocess.run(
-                [str(rasa), "train", "nlu", "--config", config, "--nlu", str(train_file),
-                 "--out", tmp, "--fixed-model-name", f"fold{k}"],
-                cwd=ROOT, env=env, check=True, capture_output=True,
+                [
+                    str(rasa),
+                    "train",
+                    "nlu",
+                    "--config",
+                    config,
+                    "--nlu",
+                    str(train_file),
+                    "--out",
+                    tmp,
+                    "--fixed-model-name",
+                    f"fold{k}",
+                ],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
             )
             agent = Agent.load(str(Path(tmp) / f"fold{k}.tar.gz"))
             for example in test.intent_examples:
                 parse = await agent.parse_message(example.get("text"))
                 results.append((full_label(example), raw_prediction(parse)))
-            print(f"fold {k + 1}/{folds}: {len(test.intent_examples)} held-out questions", flush=True)
+            print(
+                f"fold {k + 1}/{folds}: {len(test.intent_examples)} held-out questions", flush=True
+            )
     return results
 
 
@@ -113,15 +129,28 @@ def main() -> int:
     (total, _, _), intent_t, gap_t, topic_t = best
     chosen = [decide(p, intent_t, gap_t, topic_t) for _, p in results]
     n = len(results)
-    right = sum(c == g or (c == FALLBACK and g == OUT_OF_SCOPE) for (g, _), c in zip(results, chosen, strict=True))
+    right = sum(
+        c == g or (c == FALLBACK and g == OUT_OF_SCOPE)
+        for (g, _), c in zip(results, chosen, strict=True)
+    )
     wrong = sum(c not in (g, FALLBACK) for (g, _), c in zip(results, chosen, strict=True))
-    print(f"held-out questions: {n}; right {right / n:.3f}, wrong answers {wrong / n:.3f}, "
-          f"fallbacks {chosen.count(FALLBACK) / n:.3f}")
-    print(json.dumps({"config": args.config, "folds": args.folds, "raw_accuracy": round(raw, 4),
-                      "FallbackClassifier.threshold": intent_t,
-                      "FallbackClassifier.ambiguity_threshold": gap_t,
-                      "RetrievalRouter.threshold": topic_t,
-                      "mean_cost": round(total / n, 4)}))
+    print(
+        f"held-out questions: {n}; right {right / n:.3f}, wrong answers {wrong / n:.3f}, "
+        f"fallbacks {chosen.count(FALLBACK) / n:.3f}"
+    )
+    print(
+        json.dumps(
+            {
+                "config": args.config,
+                "folds": args.folds,
+                "raw_accuracy": round(raw, 4),
+                "FallbackClassifier.threshold": intent_t,
+                "FallbackClassifier.ambiguity_threshold": gap_t,
+                "RetrievalRouter.threshold": topic_t,
+                "mean_cost": round(total / n, 4),
+            }
+        )
+    )
     return 0
 
 

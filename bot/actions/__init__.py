@@ -1,5 +1,6 @@
 """Custom actions, served by rasa-sdk: ``python -m rasa_sdk --actions bot.actions``."""
 
 from bot.actions.fallback import ActionCountMisses
+from bot.actions.walkthrough import ActionWalkthrough
 
-__all__ = ["ActionCountMisses"]
+__all__ = ["ActionCountMisses", "ActionWalkthrough"]

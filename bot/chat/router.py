@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from bot.chat import service as chat_service
 from bot.chat.schemas import ChatRequest, ChatResponse
-from bot.dependencies import SettingsDep
+from bot.dependencies import SessionDep, SettingsDep
 
 router = APIRouter(tags=["chat"])
 
@@ -14,9 +14,12 @@ WEB_CHANNEL = "web"
 
 
 @router.post("/api/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, request: Request, settings: SettingsDep) -> ChatResponse:
+async def chat(
+    body: ChatRequest, request: Request, settings: SettingsDep, session: SessionDep
+) -> ChatResponse:
     """Answer one web-chat message."""
     replies = await chat_service.handle_message(
+        session=session,
         rasa=request.app.state.rasa,
         sender=f"{WEB_CHANNEL}:{body.sender_id}",
         text=body.text,

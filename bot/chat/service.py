@@ -7,8 +7,12 @@ import re
 import unicodedata
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.chat import messages
+from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
+from bot.chat.models import ConversationState
 from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
 from bot.faq.schemas import Button
@@ -30,7 +34,13 @@ def _has_words(text: str) -> bool:
 
 
 async def handle_message(
-    *, rasa: RasaClient, sender: str, text: str, channel: str, max_chars: int
+    *,
+    session: Session,
+    rasa: RasaClient,
+    sender: str,
+    text: str,
+    channel: str,
+    max_chars: int,
 ) -> list[OutgoingMessage]:
     """Answer one citizen message, whatever it holds; never raise to the caller."""
     text = clean_text(text)
@@ -40,12 +50,33 @@ async def handle_message(
         return [messages.TOO_LONG]
     if not _has_words(text):
         return [messages.NO_WORDS]
+    state = session.get(ConversationState, sender)
+    if state is not None:
+        text = resolve_choice(text, state.last_buttons) or text
     try:
         replies = await rasa.send(sender=sender, text=text, channel=channel)
     except RasaUnavailableError:
         return [messages.BUSY]
     out = [m for m in map(_to_message, replies) if m is not None]
-    return out or [messages.NO_REPLY]
+    out = out or [messages.NO_REPLY]
+    _remember_buttons(session=session, sender=sender, state=state, replies=out)
+    return out
+
+
+def _remember_buttons(
+    *,
+    session: Session,
+    sender: str,
+    state: ConversationState | None,
+    replies: list[OutgoingMessage],
+) -> None:
+    # The buttons of the last bubble that has any: those are the choices on screen.
+    shown = next((m.buttons for m in reversed(replies) if m.buttons), [])
+    buttons = [b.model_dump() for b in shown]
+    if state is None:
+        session.add(ConversationState(sender=sender, last_buttons=buttons))
+    else:
+        state.last_buttons = buttons
 
 
 def _to_message(reply: dict[str, Any]) -> OutgoingMessage | None:

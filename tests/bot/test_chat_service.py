@@ -10,15 +10,26 @@ import pytest
 from bot.chat import messages
 from bot.chat import service as chat_service
 from bot.chat.rasa_client import RasaClient
+from bot.db import session_scope
 
 
 def fake_rasa(handler):
     return RasaClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), "http://rasa")
 
 
-async def ask(rasa, text, max_chars=1500):
+@pytest.fixture
+def session(session_factory):
+    with session_scope(session_factory) as db_session:
+        yield db_session
+
+
+async def ask(rasa, text, session=None, max_chars=1500, sender="web:t"):
+    if session is None:
+        from sqlalchemy.orm import Session
+
+        session = Session()  # a session that never touches a database
     return await chat_service.handle_message(
-        rasa=rasa, sender="web:t", text=text, channel="web", max_chars=max_chars
+        session=session, rasa=rasa, sender=sender, text=text, channel="web", max_chars=max_chars
     )
 
 
@@ -40,7 +51,7 @@ async def test_text_without_words_gets_a_hint(text):
     assert await ask(fake_rasa(never_called), text) == [messages.NO_WORDS]
 
 
-async def test_replies_are_mapped_with_buttons_and_sender_is_passed():
+async def test_replies_are_mapped_with_buttons_and_sender_is_passed(session):
     seen = {}
 
     def handler(request):
@@ -58,7 +69,7 @@ async def test_replies_are_mapped_with_buttons_and_sender_is_passed():
             ],
         )
 
-    out = await ask(fake_rasa(handler), "  chào  ")
+    out = await ask(fake_rasa(handler), "  chào  ", session)
     assert seen["sender"] == "web:t"
     assert seen["message"] == "chào"
     assert [m.text for m in out] == ["Xin chào", "Bạn cần gì?"]
@@ -73,22 +84,70 @@ async def test_replies_are_mapped_with_buttons_and_sender_is_passed():
         lambda r: httpx.Response(200, json={"oops": 1}),
     ],
 )
-async def test_rasa_errors_give_the_busy_message(failure):
-    assert await ask(fake_rasa(failure), "otp ko ve") == [messages.BUSY]
+async def test_rasa_errors_give_the_busy_message(failure, session):
+    assert await ask(fake_rasa(failure), "otp ko ve", session) == [messages.BUSY]
 
 
-async def test_rasa_unreachable_gives_the_busy_message():
+async def test_rasa_unreachable_gives_the_busy_message(session):
     def refuse(request):
         raise httpx.ConnectError("refused", request=request)
 
-    assert await ask(fake_rasa(refuse), "otp ko ve") == [messages.BUSY]
+    assert await ask(fake_rasa(refuse), "otp ko ve", session) == [messages.BUSY]
 
 
-async def test_no_reply_from_rasa_still_answers():
-    out = await ask(fake_rasa(lambda r: httpx.Response(200, json=[])), "xin chao")
+async def test_no_reply_from_rasa_still_answers(session):
+    out = await ask(fake_rasa(lambda r: httpx.Response(200, json=[])), "xin chao", session)
     assert out == [messages.NO_REPLY]
 
 
 def test_busy_message_gives_the_in_person_route():
     assert "Công an xã" in messages.BUSY.text
     assert "SIM chính chủ" in messages.BUSY.text
+
+
+def echo_rasa(seen, buttons):
+    def handler(request):
+        seen.append(json.loads(request.content)["message"])
+        return httpx.Response(
+            200, json=[{"recipient_id": "web:t", "text": "Chọn:", "buttons": buttons}]
+        )
+
+    return fake_rasa(handler)
+
+
+STEP_BUTTONS = [
+    {"title": "Xong, bước tiếp", "payload": '/wt_go{"wt_target":"l1_scan"}'},
+    {"title": "Tôi bị lỗi ở bước này", "payload": "/wt_error"},
+    {"title": "Dừng lại", "payload": "/wt_stop"},
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("2", "/wt_error"),
+        ("số 3", "/wt_stop"),
+        (" 1. ", '/wt_go{"wt_target":"l1_scan"}'),
+        ("xong buoc tiep", '/wt_go{"wt_target":"l1_scan"}'),
+        ("Tôi bị lỗi ở bước này", "/wt_error"),
+        ("toi bi loi o buoc nay", "/wt_error"),
+        ("dung lai", "/wt_stop"),
+        ("7", "7"),  # out of range: left to the NLU
+        ("mật khẩu phải có gì", "mật khẩu phải có gì"),
+    ],
+)
+async def test_numbers_and_typed_labels_press_the_buttons_on_screen(session, typed, sent):
+    seen = []
+    rasa = echo_rasa(seen, STEP_BUTTONS)
+    await ask(rasa, "huong dan kich hoat", session)
+    await ask(rasa, typed, session)
+    assert seen == ["huong dan kich hoat", sent]
+
+
+async def test_choices_are_per_sender_and_cleared_when_no_buttons(session):
+    seen = []
+    await ask(echo_rasa(seen, STEP_BUTTONS), "hi", session, sender="web:a")
+    await ask(echo_rasa(seen, STEP_BUTTONS), "2", session, sender="web:b")  # b saw no buttons
+    await ask(echo_rasa(seen, []), "ok", session, sender="web:a")  # a's buttons are gone now
+    await ask(echo_rasa(seen, []), "2", session, sender="web:a")
+    assert seen == ["hi", "2", "ok", "2"]

@@ -82,7 +82,7 @@ def test_two_misunderstandings_in_a_row_offer_an_officer(stack):
     [
         ("hom nay troi co mua khong", "utter_out_of_scope"),
         ("ban la nguoi that hay may", "utter_bot_challenge"),
-        ("huong dan toi kich hoat tung buoc", "utter_activation_guide"),
+        ("huong dan toi kich hoat tung buoc", "utter_wt_where"),
         ("cho toi gap can bo cong an", "utter_request_handoff"),
         ("xa dak choong cu gio la xa nao", "utter_commune_lookup"),
     ],

@@ -41,10 +41,15 @@
     if (!buttons || !buttons.length) { return; }
     var box = document.createElement("div");
     box.className = "msg__buttons";
-    buttons.forEach(function (b) {
+    buttons.forEach(function (b, i) {
       var button = document.createElement("button");
       button.type = "button";
-      button.textContent = b.title;
+      // The number can be typed instead of pressing (the gateway maps it).
+      var number = document.createElement("span");
+      number.className = "msg__num";
+      number.textContent = String(i + 1);
+      button.appendChild(number);
+      button.appendChild(document.createTextNode(b.title));
       button.addEventListener("click", function () {
         Array.prototype.forEach.call(box.querySelectorAll("button"), function (x) { x.disabled = true; });
         send(b.payload, b.title);

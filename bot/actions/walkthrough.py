@@ -1,0 +1,59 @@
+"""The walkthrough action: one turn of the guided activation."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.config import PROJECT_ROOT
+from bot.seed import WALKTHROUGH_FILE
+from bot.walkthrough import service as wt_service
+from bot.walkthrough.flow import TARGET_ENTITY, Flow, load_flow
+
+INTENT_MOVES = {
+    "activation_guide": wt_service.Move.START,
+    "wt_go": wt_service.Move.GO,
+    "wt_next": wt_service.Move.NEXT,
+    "wt_error": wt_service.Move.ERROR,
+    "wt_stop": wt_service.Move.STOP,
+    "wt_resume": wt_service.Move.RESUME,
+    "wt_restart": wt_service.Move.RESTART,
+}
+
+
+@cache
+def _flow() -> Flow:
+    return load_flow(PROJECT_ROOT / WALKTHROUGH_FILE)
+
+
+class ActionWalkthrough(Action):
+    """Move the walkthrough on from what the citizen pressed or typed."""
+
+    def name(self) -> str:
+        """Return the action name used in the domain."""
+        return "action_walkthrough"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Send the next step and store where the citizen is."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        move = INTENT_MOVES.get(intent or "", wt_service.Move.OFFER)
+        state = wt_service.State(
+            step=tracker.get_slot("wt_step"),
+            active=bool(tracker.get_slot("wt_active")),
+            error_step=tracker.get_slot("wt_error_step"),
+        )
+        target = next(tracker.get_latest_entity_values(TARGET_ENTITY), None)
+        outcome = wt_service.advance(_flow(), state, move, target)
+        for response in outcome.responses:
+            dispatcher.utter_message(response=response)
+        return [
+            SlotSet("wt_step", outcome.state.step),
+            SlotSet("wt_active", outcome.state.active),
+            SlotSet("wt_error_step", outcome.state.error_step),
+        ]

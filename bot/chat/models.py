@@ -1,0 +1,21 @@
+"""What the gateway remembers per conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import Base, UtcDateTime, utcnow
+
+
+class ConversationState(Base):
+    """The buttons last shown to a sender, so "2" or a typed label can press them."""
+
+    __tablename__ = "conversation_state"
+
+    sender: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
