@@ -62,9 +62,15 @@ def full_label(example) -> str:
     return example.get("intent_response_key") or example.get("intent")
 
 
-async def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
-    import structlog
+async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [raw_prediction(await agent.parse_message(t)) for t in texts]
+
+
+def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
+    import structlog
     from rasa.nlu.test import generate_folds
     from rasa.shared.nlu.training_data.loading import load_data
 
@@ -79,15 +85,30 @@ async def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
             train_file = Path(tmp) / f"train{k}.yml"
             train.persist_nlu(str(train_file))
             subprocess.run(
-                [str(rasa), "train", "nlu", "--config", config, "--nlu", str(train_file),
-                 "--out", tmp, "--fixed-model-name", f"fold{k}"],
-                cwd=ROOT, env=env, check=True, capture_output=True,
+                [
+                    str(rasa),
+                    "train",
+                    "nlu",
+                    "--config",
+                    config,
+                    "--nlu",
+                    str(train_file),
+                    "--out",
+                    tmp,
+                    "--fixed-model-name",
+                    f"fold{k}",
+                ],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
             )
-            agent = Agent.load(str(Path(tmp) / f"fold{k}.tar.gz"))
-            for example in test.intent_examples:
-                parse = await agent.parse_message(example.get("text"))
-                results.append((full_label(example), raw_prediction(parse)))
-            print(f"fold {k + 1}/{folds}: {len(test.intent_examples)} held-out questions", flush=True)
+            examples = test.intent_examples
+            parsed = asyncio.run(
+                parse_all(Path(tmp) / f"fold{k}.tar.gz", [e.get("text") for e in examples])
+            )
+            results.extend((full_label(e), p) for e, p in zip(examples, parsed, strict=True))
+            print(f"fold {k + 1}/{folds}: {len(examples)} held-out questions", flush=True)
     return results
 
 
@@ -96,7 +117,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--config", default="config.yml")
     args = parser.parse_args()
-    results = asyncio.run(run_folds(args.folds, args.config))
+    results = run_folds(args.folds, args.config)
     raw = sum(p["label"] == g for g, p in results) / len(results)
     print(f"{args.config}: k-fold accuracy without any fallback {raw:.3f}")
 
@@ -113,15 +134,28 @@ def main() -> int:
     (total, _, _), intent_t, gap_t, topic_t = best
     chosen = [decide(p, intent_t, gap_t, topic_t) for _, p in results]
     n = len(results)
-    right = sum(c == g or (c == FALLBACK and g == OUT_OF_SCOPE) for (g, _), c in zip(results, chosen, strict=True))
+    right = sum(
+        c == g or (c == FALLBACK and g == OUT_OF_SCOPE)
+        for (g, _), c in zip(results, chosen, strict=True)
+    )
     wrong = sum(c not in (g, FALLBACK) for (g, _), c in zip(results, chosen, strict=True))
-    print(f"held-out questions: {n}; right {right / n:.3f}, wrong answers {wrong / n:.3f}, "
-          f"fallbacks {chosen.count(FALLBACK) / n:.3f}")
-    print(json.dumps({"config": args.config, "folds": args.folds, "raw_accuracy": round(raw, 4),
-                      "FallbackClassifier.threshold": intent_t,
-                      "FallbackClassifier.ambiguity_threshold": gap_t,
-                      "RetrievalRouter.threshold": topic_t,
-                      "mean_cost": round(total / n, 4)}))
+    print(
+        f"held-out questions: {n}; right {right / n:.3f}, wrong answers {wrong / n:.3f}, "
+        f"fallbacks {chosen.count(FALLBACK) / n:.3f}"
+    )
+    print(
+        json.dumps(
+            {
+                "config": args.config,
+                "folds": args.folds,
+                "raw_accuracy": round(raw, 4),
+                "FallbackClassifier.threshold": intent_t,
+                "FallbackClassifier.ambiguity_threshold": gap_t,
+                "RetrievalRouter.threshold": topic_t,
+                "mean_cost": round(total / n, 4),
+            }
+        )
+    )
     return 0
 
 
