@@ -62,9 +62,15 @@ def full_label(example) -> str:
     return example.get("intent_response_key") or example.get("intent")
 
 
-async def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
-    import structlog
+async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [raw_prediction(await agent.parse_message(t)) for t in texts]
+
+
+def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
+    import structlog
     from rasa.nlu.test import generate_folds
     from rasa.shared.nlu.training_data.loading import load_data
 
@@ -97,13 +103,12 @@ async def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
                 check=True,
                 capture_output=True,
             )
-            agent = Agent.load(str(Path(tmp) / f"fold{k}.tar.gz"))
-            for example in test.intent_examples:
-                parse = await agent.parse_message(example.get("text"))
-                results.append((full_label(example), raw_prediction(parse)))
-            print(
-                f"fold {k + 1}/{folds}: {len(test.intent_examples)} held-out questions", flush=True
+            examples = test.intent_examples
+            parsed = asyncio.run(
+                parse_all(Path(tmp) / f"fold{k}.tar.gz", [e.get("text") for e in examples])
             )
+            results.extend((full_label(e), p) for e, p in zip(examples, parsed, strict=True))
+            print(f"fold {k + 1}/{folds}: {len(examples)} held-out questions", flush=True)
     return results
 
 
@@ -112,7 +117,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--config", default="config.yml")
     args = parser.parse_args()
-    results = asyncio.run(run_folds(args.folds, args.config))
+    results = run_folds(args.folds, args.config)
     raw = sum(p["label"] == g for g, p in results) / len(results)
     print(f"{args.config}: k-fold accuracy without any fallback {raw:.3f}")
 
