@@ -2,7 +2,16 @@
 
 from bot.accounts.models import UserAccount
 from bot.chat.models import ConversationState
+from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base
 from bot.faq.models import FaqEntry, ResponseTemplate
 
-__all__ = ["Base", "ConversationState", "FaqEntry", "ResponseTemplate", "UserAccount"]
+__all__ = [
+    "Base",
+    "Commune",
+    "ConversationState",
+    "FaqEntry",
+    "FormerUnitRow",
+    "ResponseTemplate",
+    "UserAccount",
+]
