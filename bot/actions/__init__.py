@@ -1,6 +1,7 @@
 """Custom actions, served by rasa-sdk: ``python -m rasa_sdk --actions bot.actions``."""
 
+from bot.actions.communes import ActionCommuneLookup
 from bot.actions.fallback import ActionCountMisses
 from bot.actions.walkthrough import ActionWalkthrough
 
-__all__ = ["ActionCountMisses", "ActionWalkthrough"]
+__all__ = ["ActionCommuneLookup", "ActionCountMisses", "ActionWalkthrough"]

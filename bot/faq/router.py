@@ -25,7 +25,10 @@ _MISSING_TEXT = (
 def nlg(body: NlgRequest, session: SessionDep) -> BotResponse:
     """Return the current text of the response Rasa asks for."""
     try:
-        return faq_service.render_response(session=session, name=body.response)
+        response = faq_service.render_response(session=session, name=body.response)
     except ResponseMissingError:
         logger.error("No text stored for response %s", body.response)
         return BotResponse(text=_MISSING_TEXT, buttons=[faq_service.MENU_BUTTON])
+    if body.arguments:
+        response.text = faq_service.fill_placeholders(response.text, body.arguments)
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from bot.faq.schemas import BotResponse, Button, FaqTopic
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MENU_BUTTON", "render_response", "seed_content"]
+__all__ = ["MENU_BUTTON", "fill_placeholders", "render_response", "seed_content"]
 
 MENU_BUTTON = Button(title="Chủ đề khác", payload="/show_menu")
 _FAQ_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
@@ -51,6 +52,16 @@ def seed_content(
         for n in new_names
     )
     return len(new_topics), len(new_names)
+
+
+_PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
+
+
+def fill_placeholders(text: str, arguments: dict[str, object]) -> str:
+    """Replace ``{name}`` with the value Rasa passed; unknown names stay as they are."""
+    return _PLACEHOLDER_RE.sub(
+        lambda m: str(arguments[m.group(1)]) if m.group(1) in arguments else m.group(0), text
+    )
 
 
 def render_response(*, session: Session, name: str) -> BotResponse:

@@ -84,7 +84,6 @@ def test_two_misunderstandings_in_a_row_offer_an_officer(stack):
         ("ban la nguoi that hay may", "utter_bot_challenge"),
         ("huong dan toi kich hoat tung buoc", "utter_wt_where"),
         ("cho toi gap can bo cong an", "utter_request_handoff"),
-        ("xa dak choong cu gio la xa nao", "utter_commune_lookup"),
     ],
 )
 def test_plain_intents_get_their_reply(stack, text, name):

@@ -1,0 +1,73 @@
+"""Which commune is mine now? Answers from the commune directory."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import sessionmaker
+
+from bot.communes import service as communes_service
+from bot.communes.resolver import Directory, Status
+from bot.config import get_settings
+from bot.db import create_engine_from_url, session_scope
+
+QUERY_ENTITY = "commune_query"
+
+
+@cache
+def _directory() -> Directory:
+    # Loaded once per action-server process, on first use (not at import).
+    engine = create_engine_from_url(get_settings().database_url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            return communes_service.load_directory(session=session)
+    finally:
+        engine.dispose()
+
+
+def _choice_payload(text: str) -> str:
+    return "/commune_lookup" + json.dumps({QUERY_ENTITY: text}, ensure_ascii=False)
+
+
+class ActionCommuneLookup(Action):
+    """Tell the citizen which commune their former commune became, or ask which one."""
+
+    def name(self) -> str:
+        """Return the action name used in the domain."""
+        return "action_commune_lookup"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Resolve the place named in the message and answer."""
+        chosen = next(tracker.get_latest_entity_values(QUERY_ENTITY), None)
+        text = chosen or str(tracker.latest_message.get("text") or "")
+        if text.startswith("/"):  # the button "Xã tôi giờ là xã nào?" names no place
+            dispatcher.utter_message(response="utter_commune_ask")
+            return []
+        result = _directory().resolve(text)
+        if result.status is Status.FOUND:
+            unit = result.matches[0]
+            dispatcher.utter_message(
+                response="utter_commune_found",
+                old=f"{unit.unit_type.capitalize()} {unit.name} ({unit.district}) cũ",
+                new=unit.new_label,
+                new_short=f"{unit.new_type} {unit.new_name}",
+            )
+        elif result.status is Status.AMBIGUOUS:
+            dispatcher.utter_message(
+                response="utter_commune_ambiguous",
+                buttons=[
+                    {"title": unit.label, "payload": _choice_payload(unit.label)}
+                    for unit in result.matches[:6]
+                ],
+            )
+        elif result.status is Status.PROVINCE:
+            dispatcher.utter_message(response="utter_commune_province")
+        else:
+            dispatcher.utter_message(response="utter_commune_not_found")
+        return []

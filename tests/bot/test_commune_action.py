@@ -1,0 +1,68 @@
+"""The commune lookup action and the placeholders of its texts."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import communes as communes_action
+from bot.communes.resolver import Directory
+from bot.config import PROJECT_ROOT
+from bot.faq.service import fill_placeholders
+
+
+@pytest.fixture(autouse=True)
+def directory(monkeypatch):
+    found = Directory.from_csv(PROJECT_ROOT / "data" / "communes" / "kontum_communes_2025.csv")
+    monkeypatch.setattr(communes_action, "_directory", lambda: found)
+
+
+def tracker(text, entities=()):
+    latest = {"intent": {"name": "commune_lookup"}, "entities": list(entities), "text": text}
+    return Tracker("web:t", {}, latest, [], False, None, {}, "action_listen")
+
+
+async def run(text, entities=()):
+    dispatcher = CollectingDispatcher()
+    await communes_action.ActionCommuneLookup().run(dispatcher, tracker(text, entities), {})
+    return dispatcher.messages
+
+
+async def test_found_names_old_and_new():
+    [message] = await run("xa dak choong cu gio la xa nao")
+    assert message["response"] == "utter_commune_found"
+    assert message["old"] == "Xã Đăk Choong (huyện Đăk Glei) cũ"
+    assert message["new"] == "xã Xốp, tỉnh Quảng Ngãi"
+    assert message["new_short"] == "xã Xốp"
+
+
+async def test_ambiguous_offers_each_place_as_a_button_that_resolves():
+    [message] = await run("xã Đăk Long giờ thuộc đâu")
+    assert message["response"] == "utter_commune_ambiguous"
+    titles = [b["title"] for b in message["buttons"]]
+    assert titles == ["xã Đăk Long (huyện Đăk Glei)", "xã Đăk Long (huyện Đăk Hà)"]
+    chosen = message["buttons"][1]["title"]
+    [answer] = await run(
+        message["buttons"][1]["payload"], [{"entity": "commune_query", "value": chosen}]
+    )
+    assert answer["new"] == "xã Đăk Pxi, tỉnh Quảng Ngãi"
+
+
+@pytest.mark.parametrize(
+    ("text", "response"),
+    [
+        ("tinh kon tum cu nhap vao dau", "utter_commune_province"),
+        ("xa abc xyz o dau", "utter_commune_not_found"),
+        ("/commune_lookup", "utter_commune_ask"),
+    ],
+)
+async def test_other_outcomes(text, response):
+    assert [m["response"] for m in await run(text)] == [response]
+
+
+def test_placeholders_are_filled_and_unknown_ones_kept():
+    text = "{old} nay thuộc {new}. {missing}"
+    assert (
+        fill_placeholders(text, {"old": "Xã A", "new": "xã B"}) == "Xã A nay thuộc xã B. {missing}"
+    )
