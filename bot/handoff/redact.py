@@ -11,10 +11,13 @@ import re
 
 __all__ = ["redact"]
 
-_SECRET_WORDS = r"(?:otp|ma xac (?:thuc|nhan)|mã xác (?:thực|nhận)|passcode|pass|mat khau|mật khẩu|mk|password|pin)"
+_SECRET_LABELS = (  # words that introduce a code or a password
+    r"(?:otp|ma xac (?:thuc|nhan)|mã xác (?:thực|nhận)|passcode|pass|mat khau|mật khẩu"
+    r"|mk|password|pin)"
+)
 # "mật khẩu là Abc@123", "mk: abc123", "otp 123456", "passcode la 654321"
 _SECRET_RE = re.compile(
-    rf"(?P<label>\b{_SECRET_WORDS}\b(?:\s*(?:của tôi|cua toi|là|la|:|=|-))*\s*)"
+    rf"(?P<label>\b{_SECRET_LABELS}\b(?:\s*(?:của tôi|cua toi|là|la|:|=|-))*\s*)"
     # VNeID passwords and codes always hold a digit: "mật khẩu là gì" is left alone.
     r"(?P<secret>\S*\d\S*)",
     re.IGNORECASE,
