@@ -39,7 +39,10 @@ def predicted_label(parse: dict) -> str:
     intent = (parse.get("intent") or {}).get("name") or FALLBACK
     selector = parse.get("response_selector") or {}
     if intent in selector.get("all_retrieval_intents", []):
-        return selector[intent]["response"]["intent_response_key"]
+        # A ResponseSelector without `retrieval_intent` (Rasa's default) files
+        # its prediction under "default".
+        chosen = selector.get(intent) or selector.get("default") or {}
+        return chosen.get("response", {}).get("intent_response_key") or intent
     return OUT_OF_SCOPE if intent == FALLBACK else intent
 
 
