@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import statistics
 import sys
 import tempfile
@@ -23,10 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import training  # noqa: E402
-from bot.stack import Stack, StackConfig  # noqa: E402
-from tests.auxil.db import make_seeded_db  # noqa: E402
-from tests.auxil.net import free_port  # noqa: E402
+from tests.auxil.stack import make_test_stack  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -49,26 +45,9 @@ def main() -> int:
 
     texts = [i["text"] for i in yaml.safe_load((ROOT / "tests/eval/questions.yml").read_text())]
     texts = (texts * (args.turns // len(texts) + 1))[: args.turns]
-    model = training.model_path(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite:///{tmp}/app.db"
-        make_seeded_db(db_url)
-        env = {
-            "ENVIRONMENT": "test",
-            "DATABASE_URL": db_url,
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "RASA_TOKEN": secrets.token_urlsafe(24),
-        }
-        config = StackConfig(
-            model=model,
-            env=env,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            app_port=free_port(),
-            tracker_url=f"sqlite:///{tmp}/tracker.db",
-            log_dir=Path(tmp) / "logs",
-        )
-        stack = Stack(config)
+        prepared = make_test_stack(Path(tmp))
+        stack, config = prepared.stack, prepared.config
         stack.start(timeout=300)
         url = f"{config.url(config.app_port)}/api/chat"
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import httpx
@@ -11,9 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import training
 from bot.config import PROJECT_ROOT
-from bot.stack import Stack, StackConfig
-from tests.auxil.db import make_seeded_db
-from tests.auxil.net import free_port
+from bot.stack import Stack
+from tests.auxil.stack import make_test_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -42,25 +40,8 @@ def stack(tmp_path_factory) -> RunningStack:
     if not model.exists():
         pytest.fail(f"No trained model for the current data ({model.name}): run `make model`.")
     tmp = tmp_path_factory.mktemp("stack")
-    db_url = f"sqlite:///{tmp / 'app.db'}"
-    factory = make_seeded_db(db_url)
-    token = secrets.token_urlsafe(24)
-    env = {
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": db_url,
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "RASA_TOKEN": token,
-    }
-    config = StackConfig(
-        model=model,
-        env=env,
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        app_port=free_port(),
-        tracker_url=f"sqlite:///{tmp / 'tracker.db'}",
-        log_dir=tmp / "logs",
-    )
-    running = Stack(config)
+    prepared = make_test_stack(tmp)
+    running, config = prepared.stack, prepared.config
     try:
         running.start(timeout=300)
     except (RuntimeError, TimeoutError) as exc:
@@ -72,8 +53,8 @@ def stack(tmp_path_factory) -> RunningStack:
     yield RunningStack(
         app_url=config.url(config.app_port),
         rasa_url=config.url(config.rasa_port),
-        token=token,
-        session_factory=factory,
+        token=prepared.token,
+        session_factory=prepared.session_factory,
         stack=running,
     )
     running.stop()
