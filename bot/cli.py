@@ -140,16 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         (PROJECT_ROOT / "data" / "walkthrough.mmd").write_text(to_mermaid(flow), encoding="utf-8")
         return 0
     if args.command == "model":
-        if args.force:
-            target = training.train(
-                PROJECT_ROOT,
-                RASA_BIN,
-                config=args.config,
-                out=training.model_path(PROJECT_ROOT, args.config),
-            )
-            training.prune_models(target)
-        else:
-            target = training.ensure_model(PROJECT_ROOT, RASA_BIN, config=args.config)
+        target = training.ensure_model(PROJECT_ROOT, RASA_BIN, config=args.config, force=args.force)
         print(target)  # noqa: T201
         return 0
     return run(args)

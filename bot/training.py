@@ -66,10 +66,17 @@ def rasa_env(root: Path = PROJECT_ROOT) -> dict[str, str]:
     return env
 
 
-def train(root: Path, rasa_bin: Path, *, config: str = "config.yml", out: Path) -> Path:
+def train(
+    root: Path,
+    rasa_bin: Path,
+    *,
+    config: str = "config.yml",
+    out: Path,
+    extra_env: dict[str, str] | None = None,
+    quiet: bool = False,
+) -> Path:
     """Train a model from scratch into ``out`` and return its path."""
-    target = out
-    target.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     data = [d for d in TRAINING_DATA if (root / d).exists()]
     cmd = [
         str(rasa_bin),
@@ -81,19 +88,22 @@ def train(root: Path, rasa_bin: Path, *, config: str = "config.yml", out: Path) 
         "--data",
         *data,
         "--out",
-        str(target.parent),
+        str(out.parent),
         "--fixed-model-name",
-        target.name.removesuffix(".tar.gz"),
+        out.name.removesuffix(".tar.gz"),
     ]
-    logger.info("Training %s", target.name)
-    subprocess.run(cmd, cwd=root, env=rasa_env(root), check=True)  # noqa: S603
-    return target
+    logger.info("Training %s", out.name)
+    env = {**rasa_env(root), **(extra_env or {})}
+    subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=quiet)  # noqa: S603
+    return out
 
 
-def ensure_model(root: Path, rasa_bin: Path, *, config: str = "config.yml") -> Path:
-    """Return the model for the current inputs, training it only when missing."""
+def ensure_model(
+    root: Path, rasa_bin: Path, *, config: str = "config.yml", force: bool = False
+) -> Path:
+    """Return the model for the current inputs, training it only when missing (or forced)."""
     target = model_path(root, config)
-    if target.exists():
+    if target.exists() and not force:
         logger.info("Model %s is up to date; not retraining", target.name)
         return target
     train(root, rasa_bin, config=config, out=target)
