@@ -55,7 +55,11 @@ def _literal_representer(dumper: yaml.SafeDumper, data: _Literal) -> yaml.Scalar
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
 
 
-yaml.SafeDumper.add_representer(_Literal, _literal_representer)
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper writing example lists as block scalars, without touching yaml's globals."""
+
+
+_Dumper.add_representer(_Literal, _literal_representer)
 
 
 def render_nlu_file(topics: list[FaqTopic]) -> str:
@@ -74,8 +78,9 @@ def render_nlu_file(topics: list[FaqTopic]) -> str:
     ]
     responses = {f"utter_{RETRIEVAL_INTENT}/{t.key}": [{"text": t.title}] for t in topics}
     header = "# Generated from data/faq/*.yml by `make nlu-data`. Do not edit.\n"
-    body = yaml.safe_dump(
+    body = yaml.dump(
         {"version": "3.1", "nlu": nlu, "responses": responses},
+        Dumper=_Dumper,
         allow_unicode=True,
         sort_keys=False,
         width=1000,
