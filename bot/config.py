@@ -27,6 +27,20 @@ class Settings(BaseSettings):
     rasa_token: SecretStr
     rasa_timeout_s: float = 10.0
     max_message_chars: int = 1500
+    # Telegram (officer alerts now; the citizen front later). Off when no token.
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None  # public https URL; None = long polling
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_timeout_s: float = 10.0
+    # Handoff: where unclaimed or unassigned tickets go, and when.
+    handoff_province_chat_id: int | None = None
+    handoff_realert_minutes: float = 30.0
+    handoff_escalate_minutes: float = 120.0
+    # Outbox worker (alerts and relayed messages).
+    outbox_worker: bool = True
+    outbox_poll_s: float = 1.0
+    outbox_max_attempts: int = 15
     project_root: Path = PROJECT_ROOT
 
     @model_validator(mode="after")

@@ -14,9 +14,12 @@ from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot import admin, chat, faq, web
+from bot.channels import runner
+from bot.channels.telegram import webhook_router
 from bot.chat.rasa_client import RasaClient
 from bot.config import Settings, get_settings
-from bot.db import create_engine_from_url
+from bot.db import create_engine_from_url, utcnow
+from bot.handoff.outbox import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ __all__ = ["create_app"]
 _INVALID = "Yêu cầu không hợp lệ. Cần gửi JSON có sender_id và text."
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> FastAPI:
     """Build the app; engines and clients are created in the lifespan, not at import."""
     settings = settings or get_settings()
 
@@ -37,11 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             app.state.rasa = RasaClient(http, settings.rasa_url)
-            yield
+            async with runner.running(app, settings, clock=clock):
+                yield
         engine.dispose()
 
     app = FastAPI(title="Trợ lý VNeID", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.clock = clock
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -67,5 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(faq.router)
     app.include_router(admin.router)
     app.include_router(web.router)
+    app.include_router(webhook_router())
     web.mount_static(app)
     return app

@@ -5,9 +5,25 @@ from bot.chat.models import ConversationState
 from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base
 from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.handoff.models import (
+    AlertMessage,
+    HandoffTicket,
+    Officer,
+    OutboxMessage,
+    ProcessedUpdate,
+    TicketMessage,
+    WebInboxMessage,
+)
 
 __all__ = [
+    "AlertMessage",
     "Base",
+    "HandoffTicket",
+    "Officer",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "TicketMessage",
+    "WebInboxMessage",
     "Commune",
     "ConversationState",
     "FaqEntry",

@@ -19,7 +19,8 @@ QUERY_ENTITY = "commune_query"
 
 
 @cache
-def _directory() -> Directory:
+def directory() -> Directory:
+    """The commune directory, loaded once per action-server process."""
     # Loaded once per action-server process, on first use (not at import).
     engine = create_engine_from_url(get_settings().database_url)
     try:
@@ -49,7 +50,7 @@ class ActionCommuneLookup(Action):
         if text.startswith("/"):  # the button "Xã tôi giờ là xã nào?" names no place
             dispatcher.utter_message(response="utter_commune_ask")
             return []
-        result = _directory().resolve(text)
+        result = directory().resolve(text)
         if result.status is Status.FOUND:
             unit = result.matches[0]
             dispatcher.utter_message(

@@ -26,7 +26,8 @@ INTENT_MOVES = {
 
 
 @cache
-def _flow() -> Flow:
+def flow() -> Flow:
+    """The walkthrough, loaded once per process."""
     return load_flow(PROJECT_ROOT / WALKTHROUGH_FILE)
 
 
@@ -49,7 +50,7 @@ class ActionWalkthrough(Action):
             error_step=tracker.get_slot("wt_error_step"),
         )
         target = next(tracker.get_latest_entity_values(TARGET_ENTITY), None)
-        outcome = wt_service.advance(_flow(), state, move, target)
+        outcome = wt_service.advance(flow(), state, move, target)
         for response in outcome.responses:
             dispatcher.utter_message(response=response)
         return [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import delete, select
 
 from bot.chat import service as chat_service
-from bot.chat.schemas import ChatRequest, ChatResponse
+from bot.chat.schemas import SENDER_PATTERN, ChatRequest, ChatResponse, OutgoingMessage
 from bot.dependencies import SessionDep, SettingsDep
+from bot.handoff.models import WebInboxMessage
 
 router = APIRouter(tags=["chat"])
 
@@ -25,5 +27,20 @@ async def chat(
         text=body.text,
         channel=WEB_CHANNEL,
         max_chars=settings.max_message_chars,
+        clock=request.app.state.clock,
     )
     return ChatResponse(messages=replies)
+
+
+@router.get("/api/chat/updates", response_model=ChatResponse)
+async def updates(
+    session: SessionDep, sender_id: str = Query(pattern=SENDER_PATTERN)
+) -> ChatResponse:
+    """Messages that arrived for a web-chat citizen (an officer's reply), handed out once."""
+    sender = f"{WEB_CHANNEL}:{sender_id}"
+    rows = session.scalars(
+        select(WebInboxMessage).where(WebInboxMessage.sender == sender).order_by(WebInboxMessage.id)
+    ).all()
+    if rows:
+        session.execute(delete(WebInboxMessage).where(WebInboxMessage.id.in_([r.id for r in rows])))
+    return ChatResponse(messages=[OutgoingMessage.model_validate(r.payload) for r in rows])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,13 @@ from bot.chat.exceptions import RasaUnavailableError
 from bot.chat.models import ConversationState
 from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
+from bot.db import utcnow
 from bot.faq.schemas import Button
+from bot.handoff import service as handoff
+from bot.handoff import texts
+from bot.handoff.models import HandoffTicket
+from bot.handoff.outbox import Clock
+from nlu.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +48,7 @@ async def handle_message(
     text: str,
     channel: str,
     max_chars: int,
+    clock: Clock = utcnow,
 ) -> list[OutgoingMessage]:
     """Answer one citizen message, whatever it holds; never raise to the caller."""
     text = clean_text(text)
@@ -53,6 +61,11 @@ async def handle_message(
     state = session.get(ConversationState, sender)
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
+    ticket = handoff.active_ticket(session, sender)
+    if ticket is not None:  # an officer has the conversation: relay, do not answer
+        return _relay(
+            session=session, ticket=ticket, sender=sender, state=state, text=text, now=clock()
+        )
     try:
         replies = await rasa.send(sender=sender, text=text, channel=channel)
     except RasaUnavailableError:
@@ -61,6 +74,35 @@ async def handle_message(
     out = out or [messages.NO_REPLY]
     _remember_buttons(session=session, sender=sender, state=state, replies=out)
     return out
+
+
+def _relay(
+    *,
+    session: Session,
+    sender: str,
+    state: ConversationState | None,
+    ticket: HandoffTicket,
+    text: str,
+    now: datetime,
+) -> list[OutgoingMessage]:
+    cancel = Button(**texts.cancel_button())
+    if text == texts.CANCEL_PAYLOAD or _says_cancel(text):
+        handoff.cancel(session, ticket, now=now)
+        out = [OutgoingMessage(text=texts.citizen_cancelled(ticket.code), buttons=[messages.MENU])]
+    else:
+        handoff.citizen_message(session, ticket, text, now=now)
+        officer = ticket.claimed_by.name if ticket.claimed_by else None
+        out = [OutgoingMessage(text=texts.citizen_relayed(ticket.code, officer), buttons=[cancel])]
+    _remember_buttons(session=session, sender=sender, state=state, replies=out)
+    return out
+
+
+def _says_cancel(text: str) -> bool:
+    # Typed rather than pressed: "huy yeu cau", "Hủy yêu cầu, hỏi trợ lý".
+    return fold(text.lower()).strip(" .!") in _CANCEL_WORDS
+
+
+_CANCEL_WORDS = {"huy", "huy yeu cau", "huy yeu cau, hoi tro ly", "thoi huy", "khong can nua"}
 
 
 def _remember_buttons(

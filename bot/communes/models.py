@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base
@@ -18,6 +18,8 @@ class Commune(Base):
     name: Mapped[str] = mapped_column(String(80))
     unit_type: Mapped[str] = mapped_column(String(16))
     province: Mapped[str] = mapped_column(String(80))
+    # The commune police's Telegram group for handoff alerts (None: officers' own chats).
+    officer_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     former_units: Mapped[list[FormerUnitRow]] = relationship(back_populates="commune")
 
 

@@ -24,7 +24,8 @@ _SECRET_RE = re.compile(
 )
 _ID_RE = re.compile(r"(?<!\d)(\d{3})[ .-]?\d{3}[ .-]?\d{3}[ .-]?(\d{3})(?!\d)")  # 12 digits
 _CMND_RE = re.compile(r"(?<!\d)\d{9}(?!\d)")
-_PHONE_RE = re.compile(r"(?<![\d+])(\+?84|0)(\d{2})[ .-]?\d{3}[ .-]?(\d{3,4})(?!\d)")
+# 10-digit mobile numbers however they are grouped: 0912345678, 0912 345 678, +84 912.345.678
+_PHONE_RE = re.compile(r"(?<![\d+])(\+?84|0)[ .-]?(\d{2})((?:[ .-]?\d){7})(?![\d])")
 _CODE_RE = re.compile(r"(?<![\w-])\d{6}(?!\d)")  # a bare 6-digit code, not a ticket HT-000123
 
 

@@ -15,7 +15,7 @@ from bot.faq.service import fill_placeholders
 @pytest.fixture(autouse=True)
 def directory(monkeypatch):
     found = Directory.from_csv(PROJECT_ROOT / "data" / "communes" / "kontum_communes_2025.csv")
-    monkeypatch.setattr(communes_action, "_directory", lambda: found)
+    monkeypatch.setattr(communes_action, "directory", lambda: found)
 
 
 def tracker(text, entities=()):

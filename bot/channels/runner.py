@@ -1,0 +1,83 @@
+"""Start and stop what runs beside the web app: Telegram and the outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
+from bot.config import Settings
+from bot.db import session_scope
+from bot.handoff import service
+from bot.handoff.outbox import Clock, OutboxWorker, Sender, WebInboxSender
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["running"]
+
+SWEEP_EVERY = timedelta(seconds=30)
+
+
+@asynccontextmanager
+async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIterator[None]:
+    """Run Telegram (webhook or polling) and the outbox worker for the app's lifetime."""
+    factory: sessionmaker[Session] = app.state.session_factory
+    routing = service.Routing.from_settings(settings)
+    senders: dict[str, Sender] = {"web": WebInboxSender()}
+    application = None
+    if settings.telegram_bot_token is not None:
+        polling = settings.telegram_webhook_url is None
+        application = build_application(settings, polling=polling)
+        OfficerDesk(factory, clock=clock, routing=routing).register(application)
+        await application.initialize()
+        await application.start()
+        if application.updater is not None:
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            await application.bot.set_webhook(
+                url=f"{settings.telegram_webhook_url}",
+                secret_token=(
+                    settings.telegram_webhook_secret.get_secret_value()
+                    if settings.telegram_webhook_secret
+                    else None
+                ),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        senders["telegram"] = TelegramSender(application.bot)
+    app.state.telegram = application
+    worker = OutboxWorker(factory, senders, clock=clock, max_attempts=settings.outbox_max_attempts)
+    app.state.outbox = worker
+    last_sweep = [clock() - SWEEP_EVERY]
+
+    async def tick() -> None:
+        if clock() - last_sweep[0] < SWEEP_EVERY:
+            return
+        last_sweep[0] = clock()
+        with session_scope(factory) as session:
+            service.sweep(session, now=clock(), routing=routing)
+
+    stop = asyncio.Event()
+    task = None
+    if settings.outbox_worker:
+        task = asyncio.create_task(
+            worker.run_forever(stop, poll_s=settings.outbox_poll_s, tick=tick)
+        )
+    try:
+        yield
+    finally:
+        stop.set()
+        if task is not None:
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=15)
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+            await application.shutdown()

@@ -1,0 +1,318 @@
+"""The outbox: messages to deliver, written in the same transaction as what caused them.
+
+A worker claims due rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and a
+conditional update everywhere, so two workers never hold the same row), delivers them
+through the channel's sender, and records the outcome: sent, retry later with backoff
+(or the platform's ``retry_after``), or dead after too many attempts or a permanent
+error. Dead rows stay in the table for the admin to see; nothing is dropped silently.
+
+Delivery is at-least-once: a process killed after the platform accepted a message but
+before the row was marked sent delivers it again after restart. Everything before that
+point (a crash between commit and send, outages, timeouts, 429s) delivers exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import session_scope, utcnow
+from bot.handoff.models import (
+    AlertMessage,
+    HandoffTicket,
+    OutboxMessage,
+    OutboxStatus,
+    TicketStatus,
+    WebInboxMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Clock",
+    "Delivered",
+    "OutboxWorker",
+    "PermanentError",
+    "RetryLater",
+    "Sender",
+    "as_utc",
+    "enqueue",
+]
+
+Clock = Callable[[], datetime]
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class RetryLater(Exception):  # noqa: N818 - a signal, not an error
+    """The platform said: not now (rate limit, outage). ``after`` in seconds, if it said."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class PermanentError(Exception):
+    """The message can never be delivered as it is (blocked bot, unknown chat)."""
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the platform gave back (Telegram's message id, for replies to alerts)."""
+
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed row, detached from its session."""
+
+    id: int
+    channel: str
+    destination: str
+    kind: str
+    payload: dict[str, Any]
+    ticket_id: int | None
+    attempts: int
+
+
+class Sender(Protocol):
+    """Delivers rows of one channel."""
+
+    async def deliver(self, job: Job, session: Session) -> Delivered:
+        """Send ``job``; raise RetryLater/PermanentError, or anything for a retry."""
+        ...
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel: str,
+    destination: str,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    ticket_id: int | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Add a row unless one with the same key exists (idempotent producers)."""
+    exists = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    if exists is not None:
+        return None
+    row = OutboxMessage(
+        dedupe_key=dedupe_key,
+        channel=channel,
+        destination=destination,
+        kind=kind,
+        payload=payload,
+        ticket_id=ticket_id,
+        next_attempt_at=now or utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # another producer won the race for this key
+        return None
+    return row
+
+
+def backoff_s(attempts: int) -> float:
+    """2, 4, 8 … seconds, capped at 5 minutes, with jitter so replicas do not stampede."""
+    base: float = min(300.0, 2.0 ** max(1, attempts))
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+
+
+class OutboxWorker:
+    """Claims due rows and delivers them; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        senders: Mapping[str, Sender],
+        *,
+        clock: Clock = utcnow,
+        lease_s: float = 60.0,
+        max_attempts: int = 15,
+        batch: int = 20,
+    ) -> None:
+        self._factory = session_factory
+        self._senders = dict(senders)
+        self._clock = clock
+        self._lease = timedelta(seconds=lease_s)
+        self._max_attempts = max_attempts
+        self._batch = batch
+
+    def claim(self) -> list[Job]:
+        """Lease up to ``batch`` due rows of channels this worker can send."""
+        if not self._senders:
+            return []
+        now = self._clock()
+        due = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.channel.in_(self._senders),
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self._batch)
+            .with_for_update(skip_locked=True)
+        )
+        jobs: list[Job] = []
+        try:
+            with session_scope(self._factory) as session:
+                for row in session.scalars(due).all():
+                    won = session.execute(
+                        update(OutboxMessage)
+                        .where(
+                            OutboxMessage.id == row.id,
+                            OutboxMessage.status == OutboxStatus.PENDING,
+                            or_(
+                                OutboxMessage.locked_until.is_(None),
+                                OutboxMessage.locked_until <= now,
+                            ),
+                        )
+                        .values(locked_until=now + self._lease, attempts=row.attempts + 1)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if won.rowcount == 1:  # type: ignore[attr-defined]
+                        jobs.append(
+                            Job(
+                                id=row.id,
+                                channel=row.channel,
+                                destination=row.destination,
+                                kind=row.kind,
+                                payload=dict(row.payload),
+                                ticket_id=row.ticket_id,
+                                attempts=row.attempts + 1,
+                            )
+                        )
+        except OperationalError as exc:  # SQLite: another writer got there first
+            logger.debug("outbox claim lost a race: %s", exc)
+            return []
+        return jobs
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; return how many rows were attempted."""
+        jobs = self.claim()
+        for job in jobs:
+            await self._deliver(job)
+        return len(jobs)
+
+    async def drain(self, *, rounds: int = 50) -> None:
+        """Deliver until nothing is due (tests and shutdown)."""
+        for _ in range(rounds):
+            if not await self.run_once():
+                return
+
+    async def run_forever(
+        self,
+        stop: asyncio.Event,
+        *,
+        poll_s: float = 1.0,
+        tick: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Poll until ``stop`` is set; ``tick`` runs each round (the re-alert sweep)."""
+        while not stop.is_set():
+            try:
+                if tick is not None:
+                    await tick()
+                busy = await self.run_once()
+            except Exception:  # the worker must outlive a database hiccup
+                logger.exception("outbox round failed")
+                busy = 0
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=poll_s)
+
+    async def _deliver(self, job: Job) -> None:
+        sender = self._senders[job.channel]
+        with session_scope(self._factory) as session:
+            if self._stale(session, job):
+                self._succeed(session, job, Delivered())
+                self._note(session, job, "skipped: the ticket was taken or closed before sending")
+                return
+            try:
+                delivered = await sender.deliver(job, session)
+            except RetryLater as exc:
+                self._fail(session, job, str(exc), after=exc.after)
+                return
+            except PermanentError as exc:
+                self._fail(session, job, str(exc), dead=True)
+                return
+            except Exception as exc:  # timeouts, 5xx, connection errors
+                self._fail(session, job, f"{type(exc).__name__}: {exc}")
+                return
+            self._succeed(session, job, delivered)
+
+    @staticmethod
+    def _stale(session: Session, job: Job) -> bool:
+        # An alert or re-alert that has not gone out yet is pointless once someone claimed.
+        if not (job.payload.get("only_while_open") and job.ticket_id):
+            return False
+        ticket = session.get(HandoffTicket, job.ticket_id)
+        return ticket is not None and ticket.status != TicketStatus.OPEN
+
+    @staticmethod
+    def _note(session: Session, job: Job, note: str) -> None:
+        row = session.get_one(OutboxMessage, job.id)
+        row.last_error = note
+
+    def _succeed(self, session: Session, job: Job, delivered: Delivered) -> None:
+        row = session.get_one(OutboxMessage, job.id)
+        row.status = OutboxStatus.SENT
+        row.sent_at = self._clock()
+        row.locked_until = None
+        row.last_error = None
+        if job.payload.get("record_alert") and job.ticket_id and delivered.message_id:
+            session.add(
+                AlertMessage(
+                    ticket_id=job.ticket_id,
+                    chat_id=int(job.destination),
+                    message_id=delivered.message_id,
+                    has_buttons=bool(job.payload.get("buttons")),
+                )
+            )
+
+    def _fail(
+        self,
+        session: Session,
+        job: Job,
+        error: str,
+        *,
+        after: float | None = None,
+        dead: bool = False,
+    ) -> None:
+        row = session.get_one(OutboxMessage, job.id)
+        row.last_error = error[:2000]
+        row.locked_until = None
+        if dead or job.attempts >= self._max_attempts:
+            row.status = OutboxStatus.DEAD
+            logger.error("outbox row %s (%s) is dead: %s", job.id, job.kind, error)
+            return
+        delay = after if after is not None else backoff_s(job.attempts)
+        row.next_attempt_at = self._clock() + timedelta(seconds=delay)
+        logger.warning("outbox row %s retry in %.1fs: %s", job.id, delay, error)
+
+
+class WebInboxSender:
+    """Web-chat citizens: the message waits in their inbox until the page polls it."""
+
+    async def deliver(self, job: Job, session: Session) -> Delivered:
+        """Store the message for the web page (same transaction as marking it sent)."""
+        session.add(WebInboxMessage(sender=job.destination, payload=job.payload))
+        return Delivered()
