@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     outbox_worker: bool = True
     outbox_poll_s: float = 1.0
     outbox_max_attempts: int = 15
+    # A worker that dies mid-send frees its rows after this; keep it above telegram_timeout_s.
+    outbox_lease_s: float = 30.0
     project_root: Path = PROJECT_ROOT
 
     @model_validator(mode="after")

@@ -3,7 +3,10 @@
 from bot.actions.communes import ActionCommuneLookup
 from bot.actions.fallback import ActionCountMisses
 from bot.actions.handoff import (
+    ActionAskHoCommune,
     ActionAskHoConfirm,
+    ActionAskHoContact,
+    ActionAskHoDescription,
     ActionHandoffStatus,
     ActionSubmitHandoff,
     ValidateHandoffForm,
@@ -11,7 +14,10 @@ from bot.actions.handoff import (
 from bot.actions.walkthrough import ActionWalkthrough
 
 __all__ = [
+    "ActionAskHoCommune",
     "ActionAskHoConfirm",
+    "ActionAskHoContact",
+    "ActionAskHoDescription",
     "ActionCommuneLookup",
     "ActionCountMisses",
     "ActionHandoffStatus",

@@ -31,7 +31,10 @@ from bot.handoff.models import TicketStatus
 from nlu.text import fold
 
 __all__ = [
+    "ActionAskHoCommune",
     "ActionAskHoConfirm",
+    "ActionAskHoContact",
+    "ActionAskHoDescription",
     "ActionHandoffStatus",
     "ActionSubmitHandoff",
     "ValidateHandoffForm",
@@ -40,6 +43,7 @@ __all__ = [
 FORM = "handoff_form"
 SLOTS = ("ho_commune", "ho_confirm", "ho_description", "ho_contact")
 NO_CONTACT = "none"
+HINT = "ho_hint"  # validation already told the citizen what to type: do not ask twice
 UNKNOWN_COMMUNE = "unknown"
 _YES = {"dung", "dung roi", "co", "phai", "vang", "da", "u", "uh", "ok", "oke", "yes", "chinh xac"}
 _NO = {"khong", "ko", "k", "sai", "khong phai", "khong dung", "sai roi", "no"}
@@ -61,7 +65,7 @@ def _words(text: str) -> str:
 
 
 def _reset() -> list[dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in (*SLOTS, "ho_cancelled")]
+    return [SlotSet(slot, None) for slot in (*SLOTS, "ho_cancelled", HINT)]
 
 
 def _unit(text: str) -> FormerUnit | None:
@@ -92,7 +96,6 @@ class ValidateHandoffForm(FormValidationAction):
         if _words(text) in _UNKNOWN:
             return {"ho_commune": UNKNOWN_COMMUNE, "ho_confirm": True}
         if not text or text.startswith("/"):
-            dispatcher.utter_message(response="utter_ask_ho_commune")
             return {"ho_commune": None}
         result = directory().resolve(text)
         if result.status is Status.FOUND:
@@ -105,7 +108,7 @@ class ValidateHandoffForm(FormValidationAction):
             )
         else:
             dispatcher.utter_message(response="utter_ho_commune_not_found")
-        return {"ho_commune": None}
+        return {"ho_commune": None, HINT: True}
 
     def validate_ho_confirm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -122,7 +125,7 @@ class ValidateHandoffForm(FormValidationAction):
         if other is not None:
             return {"ho_commune": other.label, "ho_confirm": None}
         dispatcher.utter_message(response="utter_ho_yes_no")
-        return {"ho_confirm": None}
+        return {"ho_confirm": None, HINT: True}
 
     def validate_ho_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -131,7 +134,7 @@ class ValidateHandoffForm(FormValidationAction):
         text = str(value or "").strip()
         if text.startswith("/") or len(_words(text)) < 2:
             dispatcher.utter_message(response="utter_ho_describe_more")
-            return {"ho_description": None}
+            return {"ho_description": None, HINT: True}
         return {"ho_description": text[:1000]}
 
     def validate_ho_contact(
@@ -145,19 +148,56 @@ class ValidateHandoffForm(FormValidationAction):
         if _PHONE_RE.match(digits):
             return {"ho_contact": "0" + _PHONE_RE.match(digits).group(1)}  # type: ignore[union-attr]
         dispatcher.utter_message(response="utter_ho_bad_phone")
-        return {"ho_contact": None}
+        return {"ho_contact": None, HINT: True}
 
 
-class ActionAskHoConfirm(Action):
-    """Asks "<old> now belongs to <new> — right?" with Yes / No buttons."""
+class _AskOnce(Action):
+    """Asks for a slot, unless validation has just explained what to type."""
+
+    slot = ""
 
     def name(self) -> str:
-        """Return the action name used in the domain."""
-        return "action_ask_ho_confirm"
+        """Return the action name the form looks for."""
+        return f"action_ask_{self.slot}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        """Ask, or stay silent once after a validation message."""
+        if tracker.get_slot(HINT):
+            return [SlotSet(HINT, None)]
+        return self.ask(dispatcher, tracker)
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """Send the question."""
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+class ActionAskHoCommune(_AskOnce):
+    """Which commune do you live in?"""
+
+    slot = "ho_commune"
+
+
+class ActionAskHoDescription(_AskOnce):
+    """What is the problem?"""
+
+    slot = "ho_description"
+
+
+class ActionAskHoContact(_AskOnce):
+    """A phone number for a call-back, if the citizen wants one."""
+
+    slot = "ho_contact"
+
+
+class ActionAskHoConfirm(_AskOnce):
+    """Asks "<old> now belongs to <new> — right?" with Yes / No buttons."""
+
+    slot = "ho_confirm"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """Say which commune the citizen's place belongs to now."""
         unit = _unit(str(tracker.get_slot("ho_commune") or ""))
         if unit is None:  # cannot happen after validation; ask for the commune again

@@ -52,7 +52,13 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
             )
         senders["telegram"] = TelegramSender(application.bot)
     app.state.telegram = application
-    worker = OutboxWorker(factory, senders, clock=clock, max_attempts=settings.outbox_max_attempts)
+    worker = OutboxWorker(
+        factory,
+        senders,
+        clock=clock,
+        max_attempts=settings.outbox_max_attempts,
+        lease_s=max(settings.outbox_lease_s, 2 * settings.telegram_timeout_s),
+    )
     app.state.outbox = worker
     last_sweep = [clock() - SWEEP_EVERY]
 

@@ -25,7 +25,7 @@ class TestStack:
     token: str
 
 
-def make_test_stack(tmp: Path) -> TestStack:
+def make_test_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> TestStack:
     """Seed a database in ``tmp`` and prepare (not start) a stack using the current model."""
     db_url = f"sqlite:///{tmp / 'app.db'}"
     factory = make_seeded_db(db_url)
@@ -35,6 +35,7 @@ def make_test_stack(tmp: Path) -> TestStack:
         "DATABASE_URL": db_url,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "RASA_TOKEN": token,
+        **(extra_env or {}),
     }
     config = StackConfig(
         model=training.model_path(PROJECT_ROOT),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import training
 from bot.config import PROJECT_ROOT
 from bot.stack import Stack
+from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.stack import make_test_stack
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +26,25 @@ class RunningStack:
     token: str
     session_factory: sessionmaker[Session]
     stack: Stack
+    telegram: FakeTelegram
+
+    def telegram_update(self, update: dict) -> int:
+        """Deliver an update to the app's webhook, as Telegram would."""
+        response = httpx.post(
+            f"{self.app_url}/webhooks/telegram",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+            timeout=30,
+        )
+        return response.status_code
+
+    def inbox(self, sender: str) -> list[dict]:
+        """What the web page would fetch for ``sender`` (officer replies)."""
+        response = httpx.get(
+            f"{self.app_url}/api/chat/updates", params={"sender_id": sender}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["messages"]
 
     def chat(self, sender: str, text: str) -> list[dict]:
         response = httpx.post(
@@ -34,13 +54,34 @@ class RunningStack:
         return response.json()["messages"]
 
 
+WEBHOOK_SECRET = "e2e-webhook-secret_0123456789"
+PROVINCE_CHAT = -100900
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> RunningStack:
+def telegram_fake():
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, telegram_fake) -> RunningStack:
     model = training.model_path(PROJECT_ROOT)
     if not model.exists():
         pytest.fail(f"No trained model for the current data ({model.name}): run `make model`.")
     tmp = tmp_path_factory.mktemp("stack")
-    prepared = make_test_stack(tmp)
+    prepared = make_test_stack(
+        tmp,
+        {
+            "TELEGRAM_BOT_TOKEN": telegram_fake.token,
+            "TELEGRAM_API_URL": telegram_fake.base_url,
+            "TELEGRAM_WEBHOOK_URL": "https://vneid.example/webhooks/telegram",
+            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "HANDOFF_PROVINCE_CHAT_ID": str(PROVINCE_CHAT),
+            "OUTBOX_POLL_S": "0.2",
+        },
+    )
     running, config = prepared.stack, prepared.config
     try:
         running.start(timeout=300)
@@ -56,5 +97,6 @@ def stack(tmp_path_factory) -> RunningStack:
         token=prepared.token,
         session_factory=prepared.session_factory,
         stack=running,
+        telegram=telegram_fake,
     )
     running.stop()

@@ -83,7 +83,7 @@ def test_two_misunderstandings_in_a_row_offer_an_officer(stack):
         ("hom nay troi co mua khong", "utter_out_of_scope"),
         ("ban la nguoi that hay may", "utter_bot_challenge"),
         ("huong dan toi kich hoat tung buoc", "utter_wt_where"),
-        ("cho toi gap can bo cong an", "utter_request_handoff"),
+        ("cho toi gap can bo cong an", "utter_ask_ho_commune"),
     ],
 )
 def test_plain_intents_get_their_reply(stack, text, name):

@@ -1,0 +1,158 @@
+"""The outbox worker: retries, backoff, dead rows, leases, and no double sends on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bot import migrate
+from bot.db import create_engine_from_url, session_scope
+from bot.handoff.models import OutboxMessage, OutboxStatus
+from bot.handoff.outbox import Delivered, OutboxWorker, PermanentError, RetryLater, enqueue
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Recorder:
+    """A sender that fails as told, then records what it delivered."""
+
+    def __init__(self, failures: list[Exception] | None = None, delay: float = 0.0) -> None:
+        self.failures = list(failures or [])
+        self.delivered: list[int] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    async def deliver(self, job, session):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            if self.failures:
+                raise self.failures.pop(0)
+            self.delivered.append(job.id)
+        return Delivered(message_id=1)
+
+
+def add_rows(factory, n, clock):
+    with session_scope(factory) as session:
+        for i in range(n):
+            enqueue(
+                session,
+                channel="telegram",
+                destination=str(1000 + i),
+                kind="alert",
+                payload={"method": "send", "text": f"row {i}"},
+                dedupe_key=f"test:{i}",
+                now=clock(),
+            )
+
+
+def rows(factory):
+    with session_scope(factory) as session:
+        return session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def test_enqueue_is_idempotent_on_its_key(session_factory):
+    clock = Clock()
+    add_rows(session_factory, 3, clock)
+    add_rows(session_factory, 3, clock)
+    assert len(rows(session_factory)) == 3
+
+
+def test_failures_back_off_then_deliver_once(session_factory):
+    clock = Clock()
+    add_rows(session_factory, 1, clock)
+    sender = Recorder([ConnectionError("down"), RetryLater("429", after=7)])
+    worker = OutboxWorker(session_factory, {"telegram": sender}, clock=clock)
+
+    asyncio.run(worker.run_once())  # ConnectionError: exponential backoff (2 s ± jitter)
+    row = rows(session_factory)[0]
+    assert row.status == OutboxStatus.PENDING and "ConnectionError" in row.last_error
+    assert timedelta(seconds=1) < row.next_attempt_at - clock.now < timedelta(seconds=6)
+    assert asyncio.run(worker.run_once()) == 0  # not due yet
+
+    clock.now += timedelta(seconds=6)
+    asyncio.run(worker.run_once())  # 429: exactly the platform's retry_after
+    assert rows(session_factory)[0].next_attempt_at - clock.now == timedelta(seconds=7)
+
+    clock.now += timedelta(seconds=7)
+    asyncio.run(worker.run_once())
+    row = rows(session_factory)[0]
+    assert row.status == OutboxStatus.SENT and row.attempts == 3
+    assert sender.delivered == [row.id]
+    assert asyncio.run(worker.run_once()) == 0
+
+
+def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
+    clock = Clock()
+    add_rows(session_factory, 2, clock)
+    sender = Recorder(
+        [PermanentError("Forbidden: bot was blocked by the user")] + [TimeoutError()] * 3
+    )
+    worker = OutboxWorker(session_factory, {"telegram": sender}, clock=clock, max_attempts=3)
+    for _ in range(4):
+        asyncio.run(worker.run_once())
+        clock.now += timedelta(minutes=10)
+    first, second = rows(session_factory)
+    assert first.status == OutboxStatus.DEAD and "blocked" in first.last_error
+    assert second.status == OutboxStatus.DEAD and second.attempts == 3
+    assert sender.delivered == []
+
+
+def test_a_crashed_workers_lease_expires(session_factory):
+    clock = Clock()
+    add_rows(session_factory, 1, clock)
+    crashed = OutboxWorker(session_factory, {"telegram": Recorder()}, clock=clock, lease_s=60)
+    assert len(crashed.claim()) == 1  # ... and the process dies before sending
+    other = Recorder()
+    worker = OutboxWorker(session_factory, {"telegram": other}, clock=clock)
+    assert asyncio.run(worker.run_once()) == 0  # leased to the dead worker
+    clock.now += timedelta(seconds=61)
+    asyncio.run(worker.run_once())
+    assert len(other.delivered) == 1
+
+
+def test_rows_of_channels_without_a_sender_wait(session_factory):
+    clock = Clock()
+    add_rows(session_factory, 1, clock)
+    worker = OutboxWorker(session_factory, {"zalo": Recorder()}, clock=clock)
+    assert asyncio.run(worker.run_once()) == 0
+    assert rows(session_factory)[0].status == OutboxStatus.PENDING
+
+
+def test_two_workers_on_postgresql_never_send_a_row_twice(pg_url):
+    migrate.upgrade(pg_url)
+    clock = Clock()
+    setup = sessionmaker(create_engine_from_url(pg_url), expire_on_commit=False)
+    add_rows(setup, 60, clock)
+    sender = Recorder(delay=0.005)
+    engines = [create_engine_from_url(pg_url) for _ in range(3)]
+    workers = [
+        OutboxWorker(
+            sessionmaker(e, expire_on_commit=False), {"telegram": sender}, clock=clock, batch=4
+        )
+        for e in engines
+    ]
+    threads = [
+        threading.Thread(target=lambda w=w: asyncio.run(w.drain(rounds=100))) for w in workers
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    counts = Counter(sender.delivered)
+    assert len(counts) == 60 and set(counts.values()) == {1}
+    assert {r.status for r in rows(setup)} == {OutboxStatus.SENT}
+    for e in engines:
+        e.dispose()
+    setup.kw["bind"].dispose()
