@@ -16,6 +16,7 @@ from bot.accounts import service as accounts_service
 from bot.config import PROJECT_ROOT, get_settings
 from bot.db import create_engine_from_url, session_scope
 from bot.faq import content
+from bot.handoff import officers
 from bot.seed import WALKTHROUGH_FILE, seed_database
 from bot.walkthrough.flow import load_flow, to_mermaid
 
@@ -107,6 +108,34 @@ def run(args: argparse.Namespace) -> int:
         stack.stop()
 
 
+def officer_command(args: argparse.Namespace) -> int:
+    """Run one ``officer`` sub-command against the configured database."""
+    factory = sessionmaker(create_engine_from_url(get_settings().database_url))
+    try:
+        with session_scope(factory) as session:
+            if args.action == "add":
+                o = officers.add_officer(
+                    session,
+                    name=args.name,
+                    telegram_id=args.telegram_id,
+                    commune=args.commune,
+                    supervisor=args.supervisor,
+                )
+                print(f"Đã lưu cán bộ {o.name} ({o.telegram_user_id}).")  # noqa: T201
+            elif args.action == "remove":
+                officers.remove_officer(session, telegram_id=args.telegram_id)
+                print("Đã cho nghỉ.")  # noqa: T201
+            elif args.action == "group":
+                place = officers.set_group(session, commune=args.commune, chat_id=args.chat_id)
+                print(f"{place.unit_type} {place.name}: nhóm {place.officer_chat_id or 'không'}.")  # noqa: T201
+            else:
+                print("\n".join(officers.list_officers(session)) or "Chưa có cán bộ nào.")  # noqa: T201
+    except officers.OfficerError as exc:
+        print(exc, file=sys.stderr)  # noqa: T201
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -125,6 +154,19 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--port", type=int, default=8000)
     p_run.add_argument("--rasa-port", type=int, default=5005)
     p_run.add_argument("--actions-port", type=int, default=5055)
+    p_off = sub.add_parser("officer", help="manage officers and commune alert groups")
+    off = p_off.add_subparsers(dest="action", required=True)
+    o_add = off.add_parser("add", help="add or update an officer")
+    o_add.add_argument("--name", required=True)
+    o_add.add_argument("--telegram-id", type=int, required=True)
+    o_add.add_argument("--commune", help='the new commune, e.g. "xã Xốp"')
+    o_add.add_argument("--supervisor", action="store_true", help="province level")
+    o_rm = off.add_parser("remove", help="deactivate an officer")
+    o_rm.add_argument("--telegram-id", type=int, required=True)
+    off.add_parser("list", help="list the officers")
+    o_grp = off.add_parser("group", help="send a commune's alerts to a Telegram group")
+    o_grp.add_argument("--commune", required=True)
+    o_grp.add_argument("--chat-id", type=int, help="omit to go back to private chats")
     args = parser.parse_args(argv)
 
     if args.command == "init-env":
@@ -139,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         flow = load_flow(PROJECT_ROOT / WALKTHROUGH_FILE)
         (PROJECT_ROOT / "data" / "walkthrough.mmd").write_text(to_mermaid(flow), encoding="utf-8")
         return 0
+    if args.command == "officer":
+        return officer_command(args)
     if args.command == "model":
         target = training.ensure_model(PROJECT_ROOT, RASA_BIN, config=args.config, force=args.force)
         print(target)  # noqa: T201

@@ -417,3 +417,68 @@ def test_permanent_failure_is_dead_and_visible(
     telegram.wait_for(lambda: len(dead()) == 1)
     assert dead()[0].destination == "31337"
     assert "chat not found" in dead()[0].last_error.lower()
+
+
+def test_officers_are_managed_from_the_command_line(db_url, session_factory, monkeypatch, capsys):
+    from bot import cli
+    from bot.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("RASA_TOKEN", "t" * 24)
+    get_settings.cache_clear()
+    try:
+        assert (
+            cli.main(
+                ["officer", "add", "--name", "Hùng", "--telegram-id", "11", "--commune", "xa xop"]
+            )
+            == 0
+        )
+        assert (
+            cli.main(["officer", "add", "--name", "Tỉnh", "--telegram-id", "12", "--supervisor"])
+            == 0
+        )
+        assert (
+            cli.main(
+                [
+                    "officer",
+                    "add",
+                    "--name",
+                    "Ai",
+                    "--telegram-id",
+                    "13",
+                    "--commune",
+                    "xa khong co",
+                ]
+            )
+            == 2
+        )
+        assert cli.main(["officer", "group", "--commune", "Xốp", "--chat-id", "-100777"]) == 0
+        assert cli.main(["officer", "remove", "--telegram-id", "11"]) == 0
+        assert cli.main(["officer", "list"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr()
+    assert "Không tìm thấy xã/phường mới tên 'xa khong co'" in out.err
+    assert "11\tHùng\txã Xốp (đã nghỉ)" in out.out and "12\tTỉnh\ttỉnh" in out.out
+    with session_scope(session_factory) as session:
+        assert (
+            session.scalar(select(Commune).where(Commune.name == "Xốp")).officer_chat_id == -100777
+        )
+
+
+def test_long_polling_when_no_webhook_is_set(db_url, session_factory, communes, telegram, clock):
+    settings = make_settings(
+        db_url,
+        rasa_url="http://127.0.0.1:9",
+        telegram_bot_token=telegram.token,
+        telegram_api_url=telegram.base_url,
+        telegram_timeout_s=1.0,
+        outbox_poll_s=0.05,
+    )
+    with TestClient(create_app(settings, clock=clock)):
+        assert "deleteWebhook" in telegram.calls
+        telegram.updates.append(message_update(who=HUNG, chat_id=HUNG["id"], text="/id"))
+        telegram.wait_for(
+            lambda: any("Mã tài khoản Telegram của bạn: 101" in m["text"] for m in telegram.sent)
+        )

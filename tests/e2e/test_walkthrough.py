@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.faq.models import ResponseTemplate
+from bot.handoff.models import HandoffTicket
 from bot.seed import WALKTHROUGH_FILE
 from bot.walkthrough.flow import go_payload, load_flow
 
@@ -156,3 +157,24 @@ def test_progress_survives_a_restart_of_rasa_and_the_app(stack):
     assert_at(c, "act_passcode")
     c.press(NEXT)
     assert_at(c, "act_questions")
+
+
+def test_officer_from_a_failed_step_knows_the_step(stack):
+    c = Citizen(stack)
+    c.say("huong dan kich hoat")
+    c.say(go_payload("act_otp"))
+    c.press("Tôi bị lỗi ở bước này")
+    c.press("Gặp cán bộ")
+    assert "Bạn ở xã, phường nào?" in c.texts()[-1]
+    c.say("phuong le loi cu")
+    c.press("Đúng")
+    c.say("cho ma otp mai khong thay ve")
+    c.press("Không cần gọi lại")
+    assert "Mã yêu cầu của bạn: HT-" in c.texts()[-1]
+    first_line = step_text(stack, "act_otp").strip().splitlines()[0]
+    with session_scope(stack.session_factory) as session:
+        ticket = session.scalar(
+            select(HandoffTicket).where(HandoffTicket.sender == f"web:{c.sender}")
+        )
+        assert ticket.step == (first_line if len(first_line) <= 80 else first_line[:77] + "…")
+        assert ticket.commune_label == "phường Đăk Bla, tỉnh Quảng Ngãi"

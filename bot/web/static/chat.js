@@ -93,6 +93,24 @@
     });
   }
 
+  // Officers answer later: fetch what arrived for this chat (a few seconds apart,
+  // slower while the tab is hidden; nothing is lost, the server keeps it until asked).
+  var POLL_MS = 4000;
+  function poll() {
+    fetch("/api/chat/updates?sender_id=" + encodeURIComponent(senderId()))
+      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+      .then(function (data) {
+        (data.messages || []).forEach(function (m) {
+          addButtons(add("bot officer", m.text), m.buttons);
+        });
+      })
+      .catch(function () { /* offline: try again later */ })
+      .then(function () {
+        window.setTimeout(poll, document.hidden ? POLL_MS * 5 : POLL_MS);
+      });
+  }
+  window.setTimeout(poll, POLL_MS);
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
