@@ -29,3 +29,7 @@ NO_REPLY = OutgoingMessage(
     text="Xin lỗi, tôi chưa có câu trả lời cho tin nhắn này. Bạn thử gõ lại, hoặc chọn một chủ đề.",
     buttons=[MENU],
 )
+NOTHING_TO_CANCEL = OutgoingMessage(
+    text="Bạn không có yêu cầu nào đang chờ cán bộ. Bạn cứ hỏi tiếp, hoặc chọn một chủ đề.",
+    buttons=[MENU],
+)

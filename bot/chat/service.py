@@ -66,6 +66,8 @@ async def handle_message(
         return _relay(
             session=session, ticket=ticket, sender=sender, state=state, text=text, now=clock()
         )
+    if text == texts.CANCEL_PAYLOAD:  # an old "Hủy yêu cầu" button, the ticket already closed
+        return [messages.NOTHING_TO_CANCEL]
     try:
         replies = await rasa.send(sender=sender, text=text, channel=channel)
     except RasaUnavailableError:

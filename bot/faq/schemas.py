@@ -24,7 +24,8 @@ class FaqTopic(BaseModel):
     key: str
     title: str = Field(min_length=2, max_length=40)
     answer: str = Field(min_length=20, max_length=1200)
-    related: list[str] = Field(default_factory=list, max_length=3)
+    # up to three related topics, plus "officer" for the "Gặp cán bộ" button
+    related: list[str] = Field(default_factory=list, max_length=4)
     sources: list[str] = Field(default_factory=list)
     last_reviewed: date
     questions: list[str] = Field(default_factory=list)
@@ -34,6 +35,13 @@ class FaqTopic(BaseModel):
     def _key_shape(cls, value: str) -> str:
         if not KEY_RE.match(value):
             raise ValueError(f"bad topic key {value!r}")
+        return value
+
+    @field_validator("related")
+    @classmethod
+    def _three_topics(cls, value: list[str]) -> list[str]:
+        if len([k for k in value if k != "officer"]) > 3:
+            raise ValueError("at most three related topics")
         return value
 
 

@@ -8,14 +8,16 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.faq.content import RETRIEVAL_INTENT
+from bot.faq.content import OFFICER_RELATED, RETRIEVAL_INTENT
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.faq.schemas import BotResponse, Button, FaqTopic
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MENU_BUTTON", "fill_placeholders", "render_response", "seed_content"]
+OFFICER_BUTTON = Button(title="Gặp cán bộ", payload="/request_handoff")
+
+__all__ = ["MENU_BUTTON", "OFFICER_BUTTON", "fill_placeholders", "render_response", "seed_content"]
 
 MENU_BUTTON = Button(title="Chủ đề khác", payload="/show_menu")
 _FAQ_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
@@ -90,5 +92,7 @@ def _render_faq(*, session: Session, key: str) -> BotResponse:
         for k in entry.related
         if k in titles
     ]
+    if OFFICER_RELATED in entry.related:
+        buttons.append(OFFICER_BUTTON)
     buttons.append(MENU_BUTTON)
     return BotResponse(text=entry.answer, buttons=buttons)

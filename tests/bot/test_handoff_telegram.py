@@ -256,6 +256,8 @@ def test_button_resolve_and_citizen_cancel(app_client, telegram, session_factory
     assert reply.json()["messages"][0]["text"].startswith(f"Đã hủy yêu cầu {second}")
     with session_scope(session_factory) as session:
         assert session.get(HandoffTicket, second_id).status == TicketStatus.CANCELLED
+    again = app_client.post("/api/chat", json={"sender_id": "citizen-2", "text": "/handoff_cancel"})
+    assert again.json()["messages"][0]["text"].startswith("Bạn không có yêu cầu nào")
 
 
 def test_strangers_and_other_communes_cannot_act(
