@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic."""
 
 from bot.accounts.models import UserAccount
-from bot.chat.models import ConversationState
+from bot.chat.models import ConversationState, ShortPayload
 from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base
 from bot.faq.models import FaqEntry, ResponseTemplate
@@ -29,5 +29,6 @@ __all__ = [
     "FaqEntry",
     "FormerUnitRow",
     "ResponseTemplate",
+    "ShortPayload",
     "UserAccount",
 ]

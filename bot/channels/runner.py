@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
+from bot.channels.telegram_citizens import CitizenFront
 from bot.config import Settings
 from bot.db import session_scope
 from bot.handoff import service
@@ -32,26 +33,8 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     senders: dict[str, Sender] = {"web": WebInboxSender()}
     application = None
     if settings.telegram_bot_token is not None:
-        polling = settings.telegram_webhook_url is None
-        application = build_application(settings, polling=polling)
-        OfficerDesk(factory, clock=clock, routing=routing).register(application)
-        await application.initialize()
-        await application.start()
-        if application.updater is not None:
-            await application.bot.delete_webhook()
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        else:
-            await application.bot.set_webhook(
-                url=f"{settings.telegram_webhook_url}",
-                secret_token=(
-                    settings.telegram_webhook_secret.get_secret_value()
-                    if settings.telegram_webhook_secret
-                    else None
-                ),
-                allowed_updates=ALLOWED_UPDATES,
-            )
+        application = build_application(settings, polling=settings.telegram_webhook_url is None)
         senders["telegram"] = TelegramSender(application.bot)
-    app.state.telegram = application
     worker = OutboxWorker(
         factory,
         senders,
@@ -60,6 +43,30 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         lease_s=max(settings.outbox_lease_s, 2 * settings.telegram_timeout_s),
     )
     app.state.outbox = worker
+    app.state.telegram = application
+    if application is not None:
+        desk = OfficerDesk(factory, clock=clock, routing=routing)
+        desk.register(application)
+        CitizenFront(
+            factory,
+            rasa=app.state.rasa,
+            settings=settings,
+            clock=clock,
+            wake=worker.wake,
+            desk=desk,
+        ).register(application)
+        await application.initialize()
+        await application.start()
+        if application.updater is not None:  # long polling (no webhook URL)
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            secret = settings.telegram_webhook_secret
+            await application.bot.set_webhook(
+                url=f"{settings.telegram_webhook_url}",
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
     last_sweep = [clock() - SWEEP_EVERY]
 
     async def tick() -> None:
@@ -79,6 +86,7 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         yield
     finally:
         stop.set()
+        worker.wake()
         if task is not None:
             with suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=15)

@@ -7,9 +7,11 @@ once: its ``update_id`` is stored in the same transaction as what it changed.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -44,6 +46,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.chat.render import short_key
 from bot.config import Settings
 from bot.db import session_scope
 from bot.handoff import service, texts
@@ -107,16 +110,17 @@ def _chat_id(destination: str) -> int:
     return int(destination.removeprefix("tg:"))
 
 
-def _markup(buttons: list[Any]) -> InlineKeyboardMarkup | None:
+def _markup(buttons: list[Any], session: Session) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     for row in buttons:
         row = row if isinstance(row, list) else [row]
         keys = []
         for b in row:
-            if "callback_data" in b:
+            if "callback_data" in b:  # officer buttons, already short
                 keys.append(InlineKeyboardButton(b["text"], callback_data=b["callback_data"]))
-            else:  # an internal {title, payload} button
-                keys.append(InlineKeyboardButton(b["title"], callback_data=b["payload"][:64]))
+            else:  # an internal {title, payload} button: the payload under a short key
+                data = short_key(session, b["payload"])
+                keys.append(InlineKeyboardButton(b["title"][:64], callback_data=data))
         rows.append(keys)
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -128,14 +132,24 @@ def _seconds(value: int | float | timedelta) -> float:
 class TelegramSender:
     """Delivers outbox rows of the ``telegram`` channel with a PTB bot."""
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: Any, *, per_chat_interval_s: float = 0.35) -> None:
         self._bot = bot
+        self._interval = per_chat_interval_s
+        self._last: dict[int, float] = {}
+
+    async def _pace(self, chat_id: int) -> None:
+        # Telegram allows about one message per second per chat; bursts of a few are fine.
+        wait = self._last.get(chat_id, 0.0) + self._interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last[chat_id] = time.monotonic()
 
     async def deliver(self, job: Job, session: Session) -> Delivered:
         """Send or edit one message; map Telegram's errors to retry or dead."""
         payload = job.payload
         chat_id = _chat_id(job.destination)
-        markup = _markup(payload.get("buttons") or [])
+        markup = _markup(payload.get("buttons") or [], session)
+        await self._pace(chat_id)
         try:
             if payload.get("method") == "edit":
                 await self._bot.edit_message_text(
@@ -171,6 +185,18 @@ class TelegramSender:
             raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
 
 
+class _Check(filters.MessageFilter):
+    """A filter from a function (PTB has no such helper)."""
+
+    def __init__(self, check: Callable[[Any], bool]) -> None:
+        super().__init__(name=getattr(check, "__name__", "check"))
+        self._check = check
+
+    def filter(self, message: Any) -> bool:
+        """Whether ``message`` passes."""
+        return self._check(message)
+
+
 # --- the officers' desk ----------------------------------------------------------
 class OfficerDesk:
     """PTB handlers for officers; all changes go through ``bot.handoff.service``."""
@@ -183,17 +209,35 @@ class OfficerDesk:
         self._routing = routing
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg,unused-ignore]
-        """Add the handlers to ``application``."""
+        """Add the officers' handlers (before the citizens' ones) to ``application``."""
         application.add_handler(CallbackQueryHandler(self.on_button, pattern=_CALLBACK_RE))
         application.add_handler(CommandHandler("close", self.on_close))
         application.add_handler(CommandHandler("queue", self.on_queue))
         application.add_handler(CommandHandler("stats", self.on_stats))
         application.add_handler(CommandHandler("id", self.on_id))
-        application.add_handler(CommandHandler(["help", "start"], self.on_help))
         application.add_handler(
-            MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply)
+            MessageHandler(
+                filters.REPLY & filters.TEXT & ~filters.COMMAND & _Check(self._is_alert_reply),
+                self.on_reply,
+            )
         )
         application.add_error_handler(self.on_error)
+
+    def _is_alert_reply(self, message: Any) -> bool:
+        # Only replies to an alert (or relayed message) are officer replies; a citizen
+        # quoting one of the bot's answers is just a citizen talking.
+        replied = getattr(message, "reply_to_message", None)
+        if replied is None:
+            return False
+        with session_scope(self._factory) as session:
+            return (
+                service.ticket_for_alert(session, message.chat_id, replied.message_id) is not None
+            )
+
+    def is_officer(self, user_id: int) -> bool:
+        """Whether a Telegram account belongs to an active officer."""
+        with session_scope(self._factory) as session:
+            return service.officer_by_telegram(session, user_id) is not None
 
     def _once(
         self, update: Update, work: Callable[[Session], str | None]
@@ -336,7 +380,7 @@ class OfficerDesk:
         )
 
     async def on_help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/help, /start."""
+        """/help for officers."""
         if update.effective_message is not None:
             await _quietly(update.effective_message.reply_text(_HELP))
 

@@ -19,3 +19,12 @@ class ConversationState(Base):
     sender: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ShortPayload(Base):
+    """A button payload under a short key, for small button data (Telegram: 64 bytes)."""
+
+    __tablename__ = "short_payload"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[str] = mapped_column(String(1000))

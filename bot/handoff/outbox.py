@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.db import session_scope, utcnow
 from bot.handoff.models import (
@@ -154,12 +154,18 @@ class OutboxWorker:
         self._lease = timedelta(seconds=lease_s)
         self._max_attempts = max_attempts
         self._batch = batch
+        self._nudge = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll (new rows were just committed)."""
+        self._nudge.set()
 
     def claim(self) -> list[Job]:
         """Lease up to ``batch`` due rows of channels this worker can send."""
         if not self._senders:
             return []
         now = self._clock()
+        earlier = aliased(OutboxMessage)
         due = (
             select(OutboxMessage)
             .where(
@@ -167,6 +173,13 @@ class OutboxWorker:
                 OutboxMessage.channel.in_(self._senders),
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+                # one chat's messages go out in order: wait behind an earlier one still pending
+                ~exists().where(
+                    earlier.destination == OutboxMessage.destination,
+                    earlier.channel == OutboxMessage.channel,
+                    earlier.status == OutboxStatus.PENDING,
+                    earlier.id < OutboxMessage.id,
+                ),
             )
             .order_by(OutboxMessage.id)
             .limit(self._batch)
@@ -235,9 +248,10 @@ class OutboxWorker:
             except Exception:  # the worker must outlive a database hiccup
                 logger.exception("outbox round failed")
                 busy = 0
-            if not busy:
+            if not busy and not stop.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=poll_s)
+                    await asyncio.wait_for(self._nudge.wait(), timeout=poll_s)
+                self._nudge.clear()
 
     async def _deliver(self, job: Job) -> None:
         sender = self._senders[job.channel]

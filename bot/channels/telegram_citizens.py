@@ -1,0 +1,239 @@
+"""Citizens on Telegram: the same assistant as the web chat, with native buttons.
+
+Private chats only (groups are for officers). Each update is handled once: its
+``update_id`` is stored in the same transaction as the replies it produced, and the
+replies go out through the outbox (retried, in order per chat, split at 4,096 chars).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.telegram import OfficerDesk, _quietly
+from bot.chat import service as chat_service
+from bot.chat.rasa_client import RasaClient
+from bot.chat.render import expand_key, split_text
+from bot.chat.schemas import OutgoingMessage
+from bot.config import Settings
+from bot.faq.schemas import Button
+from bot.handoff.models import ProcessedUpdate
+from bot.handoff.outbox import Clock, enqueue
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CHANNEL", "MESSAGE_LIMIT", "CitizenFront", "enqueue_replies"]
+
+CHANNEL = "telegram"
+MESSAGE_LIMIT = 4096
+KEY_PREFIX = "k:"
+_MENU = Button(title="Xem các chủ đề", payload="/show_menu")
+_OFFICER = Button(title="Gặp cán bộ", payload="/request_handoff")
+HELP = OutgoingMessage(
+    text=(
+        "Tôi là trợ lý tự động về tài khoản định danh điện tử (VNeID). Bạn cứ gõ câu hỏi, có dấu "
+        "hay không dấu đều được, hoặc bấm nút. Lệnh: /menu – các chủ đề, /restart – bắt đầu lại. "
+        "Tôi không bao giờ hỏi mã OTP, mật khẩu hay mật mã của bạn."
+    ),
+    buttons=[_MENU, _OFFICER],
+)
+PHOTO = OutgoingMessage(
+    text=(
+        "Tôi chưa xem được ảnh. Bạn gõ giúp tôi dòng chữ báo lỗi trên màn hình (ví dụ: "
+        '"thông tin không hợp lệ"), hoặc nhờ cán bộ Công an xã xem giúp.'
+    ),
+    buttons=[_OFFICER, _MENU],
+)
+NOT_TEXT = OutgoingMessage(
+    text="Tôi chỉ đọc được chữ. Bạn gõ câu hỏi bằng chữ giúp tôi (có dấu hay không dấu đều được).",
+    buttons=[_MENU],
+)
+STALE_BUTTON = "Nút này đã cũ. Bạn gõ câu hỏi hoặc gửi /menu nhé."
+
+
+def enqueue_replies(
+    session: Session, *, sender: str, replies: Sequence[OutgoingMessage], key: str
+) -> None:
+    """Queue replies for a Telegram chat: long texts split, buttons on the last part."""
+    n = 0
+    for reply in replies:
+        parts = split_text(reply.text, MESSAGE_LIMIT) or [reply.text]
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            enqueue(
+                session,
+                channel=CHANNEL,
+                destination=sender,
+                kind="reply",
+                payload={
+                    "text": part,
+                    "buttons": [b.model_dump() for b in reply.buttons] if last else [],
+                },
+                dedupe_key=f"{key}:{n}",
+            )
+            n += 1
+
+
+class CitizenFront:
+    """PTB handlers for citizens; the answers come from the same gateway as the web chat."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        rasa: RasaClient,
+        settings: Settings,
+        clock: Clock,
+        wake: Callable[[], None],
+        desk: OfficerDesk,
+    ) -> None:
+        self._factory = session_factory
+        self._rasa = rasa
+        self._settings = settings
+        self._clock = clock
+        self._wake = wake
+        self._desk = desk
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg,unused-ignore]
+        """Add the citizens' handlers (after the officers' ones)."""
+        private = filters.ChatType.PRIVATE
+        application.add_handler(CommandHandler("start", self.on_start))
+        application.add_handler(CommandHandler("help", self.on_help))
+        application.add_handler(CommandHandler("menu", self.on_menu, filters=private))
+        application.add_handler(CommandHandler("restart", self.on_restart, filters=private))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text)
+        )
+        application.add_handler(MessageHandler(private & filters.PHOTO, self.on_photo))
+        application.add_handler(MessageHandler(private & ~filters.TEXT, self.on_other))
+
+    # --- handlers ------------------------------------------------------------------------
+    async def on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A typed message: ask the assistant."""
+        message = update.effective_message
+        if message is not None and message.text:
+            await self._ask(update, [message.text])
+
+    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button of a reply: its payload is the citizen's next message."""
+        query = update.callback_query
+        if query is None or query.message is None:
+            return
+        with self._session() as session:
+            payload = expand_key(session, query.data or "")
+        if payload is None:
+            await _quietly(query.answer(STALE_BUTTON, show_alert=True))
+            return
+        await _quietly(query.answer())
+        # the question is answered: its keyboard goes, so it cannot be pressed twice
+        await _quietly(query.edit_message_reply_markup(reply_markup=None))
+        await self._ask(update, [payload])
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Welcome and topic menu (officers get their help)."""
+        if self._officer(update):
+            await self._desk.on_help(update, context)
+        elif _private(update):
+            await self._ask(update, ["/greet"])
+
+    async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """How to use the assistant."""
+        if self._officer(update):
+            await self._desk.on_help(update, context)
+        elif _private(update):
+            self._send_fixed(update, HELP)
+
+    async def on_menu(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The topic menu."""
+        await self._ask(update, ["/show_menu"])
+
+    async def on_restart(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Forget the conversation (Rasa's /restart) and greet again."""
+        await self._ask(update, ["/restart", "/greet"])
+
+    async def on_photo(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo, maybe of an error screen: ask for the words, or an officer."""
+        self._send_fixed(update, PHOTO)
+
+    async def on_other(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, voice, files, locations: please type."""
+        self._send_fixed(update, NOT_TEXT)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _session(self) -> Session:
+        return self._factory()
+
+    def _officer(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and self._desk.is_officer(user.id)
+
+    async def _ask(self, update: Update, texts: list[str]) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        sender = f"tg:{chat.id}"
+        session = self._session()
+        try:
+            if not _first_time(session, update.update_id):
+                return
+            replies: list[OutgoingMessage] = []
+            for text in texts:
+                replies += await chat_service.handle_message(
+                    session=session,
+                    rasa=self._rasa,
+                    sender=sender,
+                    text=text,
+                    channel=CHANNEL,
+                    max_chars=self._settings.max_message_chars,
+                    clock=self._clock,
+                )
+            enqueue_replies(session, sender=sender, replies=replies, key=f"tg:{update.update_id}")
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        self._wake()
+
+    def _send_fixed(self, update: Update, reply: OutgoingMessage) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        session = self._session()
+        try:
+            if _first_time(session, update.update_id):
+                enqueue_replies(
+                    session, sender=f"tg:{chat.id}", replies=[reply], key=f"tg:{update.update_id}"
+                )
+                session.commit()
+        finally:
+            session.close()
+        self._wake()
+
+
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == "private"
+
+
+def _first_time(session: Session, update_id: int) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdate(source=CHANNEL, update_id=str(update_id)))
+    except IntegrityError:
+        logger.info("telegram update %s already handled", update_id)
+        return False
+    return True
