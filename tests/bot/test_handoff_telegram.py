@@ -377,16 +377,19 @@ def test_outage_delays_alerts_but_loses_and_doubles_none(
     telegram.fail(kind, 3, **kwargs)
     ticket_id, _ = open_ticket(session_factory, clock, communes["xop"])
 
-    def failures_seen():
+    def settled_after_a_try():
+        # at least one attempt made, and no row in flight (a send holds a 30 s lease;
+        # moving the clock past it mid-send would fake a crashed worker)
         with session_scope(session_factory) as session:
             rows = session.scalars(
                 select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
             ).all()
-            return sum(r.attempts for r in rows)
+            in_flight = any(r.locked_until is not None for r in rows)
+            return sum(r.attempts for r in rows) >= 1 and not in_flight
 
     deadline = 30
     while len(telegram.sent) < 2 and deadline:
-        telegram.wait_for(lambda: failures_seen() >= 1, timeout=10)
+        telegram.wait_for(settled_after_a_try, timeout=10)
         clock.advance(minutes=6)  # past any backoff: the worker tries again
         app_client.portal.call(app_client.app.state.outbox.drain)
         deadline -= 1
