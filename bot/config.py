@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None  # public https URL; None = long polling
     telegram_webhook_secret: SecretStr | None = None
     telegram_timeout_s: float = 10.0
+    # Zalo Official Account bridge: off unless app id, OA secret key, app secret and a
+    # refresh token are set (the first access token is fetched with the refresh token).
+    zalo_app_id: str | None = None
+    zalo_oa_secret_key: SecretStr | None = None  # webhook signature (OA settings page)
+    zalo_app_secret: SecretStr | None = None  # OAuth token refresh (app settings page)
+    zalo_refresh_token: SecretStr | None = None  # first one only; then rotated in the DB
+    zalo_api_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_replay_window_s: float = 300.0
+    zalo_timeout_s: float = 10.0
     # Handoff: where unclaimed or unassigned tickets go, and when.
     handoff_province_chat_id: int | None = None
     handoff_realert_minutes: float = 30.0
@@ -50,6 +60,10 @@ class Settings(BaseSettings):
         "telegram_webhook_url",
         "telegram_webhook_secret",
         "handoff_province_chat_id",
+        "zalo_app_id",
+        "zalo_oa_secret_key",
+        "zalo_app_secret",
+        "zalo_refresh_token",
         mode="before",
     )
     @classmethod
@@ -74,6 +88,16 @@ class Settings(BaseSettings):
             if value == _PLACEHOLDER or len(value) < 16:
                 raise ValueError(f"{name.upper()} must be a real secret (16+ chars)")
         return self
+
+    @property
+    def zalo_enabled(self) -> bool:
+        """Whether every credential of the Zalo bridge is set."""
+        return None not in (
+            self.zalo_app_id,
+            self.zalo_oa_secret_key,
+            self.zalo_app_secret,
+            self.zalo_refresh_token,
+        )
 
     @property
     def faq_dir(self) -> Path:

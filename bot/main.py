@@ -15,7 +15,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot import admin, chat, faq, web
 from bot.channels import runner
-from bot.channels.telegram import webhook_router
+from bot.channels import telegram as telegram_channel
+from bot.channels import zalo as zalo_channel
 from bot.chat.rasa_client import RasaClient
 from bot.config import Settings, get_settings
 from bot.db import create_engine_from_url, utcnow
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     app.include_router(faq.router)
     app.include_router(admin.router)
     app.include_router(web.router)
-    app.include_router(webhook_router())
+    app.include_router(telegram_channel.webhook_router())
+    app.include_router(zalo_channel.webhook_router())
     web.mount_static(app)
     return app

@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic."""
 
 from bot.accounts.models import UserAccount
+from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
 from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base
@@ -19,11 +20,13 @@ __all__ = [
     "AlertMessage",
     "Base",
     "HandoffTicket",
+    "InboundEvent",
     "Officer",
     "OutboxMessage",
     "ProcessedUpdate",
     "TicketMessage",
     "WebInboxMessage",
+    "ZaloToken",
     "Commune",
     "ConversationState",
     "FaqEntry",

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
 from bot.channels.telegram_citizens import CitizenFront
+from bot.channels.zalo import ZaloBridge, ZaloSender, ZaloTokens
 from bot.config import Settings
 from bot.db import session_scope
 from bot.handoff import service
@@ -31,6 +33,11 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     factory: sessionmaker[Session] = app.state.session_factory
     routing = service.Routing.from_settings(settings)
     senders: dict[str, Sender] = {"web": WebInboxSender()}
+    zalo_http = None
+    if settings.zalo_enabled:
+        zalo_http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zalo_timeout_s, connect=5.0))
+        tokens = ZaloTokens(factory, settings=settings, http=zalo_http, clock=clock)
+        senders["zalo"] = ZaloSender(tokens, http=zalo_http, api_url=settings.zalo_api_url)
     application = None
     if settings.telegram_bot_token is not None:
         application = build_application(settings, polling=settings.telegram_webhook_url is None)
@@ -44,6 +51,11 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     )
     app.state.outbox = worker
     app.state.telegram = application
+    app.state.zalo = None
+    if zalo_http is not None:
+        app.state.zalo = ZaloBridge(
+            factory, settings=settings, rasa=app.state.rasa, clock=clock, wake_outbox=worker.wake
+        )
     if application is not None:
         desk = OfficerDesk(factory, clock=clock, routing=routing)
         desk.register(application)
@@ -78,6 +90,11 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
 
     stop = asyncio.Event()
     task = None
+    zalo_task = None
+    if app.state.zalo is not None:
+        zalo_task = asyncio.create_task(
+            app.state.zalo.run_forever(stop, poll_s=settings.outbox_poll_s)
+        )
     if settings.outbox_worker:
         task = asyncio.create_task(
             worker.run_forever(stop, poll_s=settings.outbox_poll_s, tick=tick)
@@ -87,9 +104,12 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     finally:
         stop.set()
         worker.wake()
-        if task is not None:
-            with suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=15)
+        for running_task in (task, zalo_task):
+            if running_task is not None:
+                with suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(running_task, timeout=15)
+        if zalo_http is not None:
+            await zalo_http.aclose()
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()

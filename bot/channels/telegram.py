@@ -69,6 +69,10 @@ _RESULT = {
     service.ActResult.CLOSED: "Yêu cầu này đã đóng.",
     service.ActResult.FORBIDDEN: "Yêu cầu này không thuộc xã của bạn.",
     service.ActResult.UNKNOWN: "Không tìm thấy yêu cầu này.",
+    service.ActResult.LATE: (
+        "Đã gửi, nhưng người dân nhắn lần cuối quá 48 giờ trước: Zalo có thể không chuyển tin "
+        "này miễn phí. Nếu cần, hãy gọi điện (nếu họ để lại số) hoặc hẹn họ lên Công an xã."
+    ),
 }
 _HELP = (
     "Cán bộ dùng:\n"

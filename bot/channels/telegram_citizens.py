@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,12 +24,12 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram import OfficerDesk, _quietly
+from bot.chat import messages
 from bot.chat import service as chat_service
 from bot.chat.rasa_client import RasaClient
 from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
-from bot.faq.schemas import Button
 from bot.handoff.models import ProcessedUpdate
 from bot.handoff.outbox import Clock, enqueue
 
@@ -39,32 +40,24 @@ __all__ = ["CHANNEL", "MESSAGE_LIMIT", "CitizenFront", "enqueue_replies"]
 CHANNEL = "telegram"
 MESSAGE_LIMIT = 4096
 KEY_PREFIX = "k:"
-_MENU = Button(title="Xem các chủ đề", payload="/show_menu")
-_OFFICER = Button(title="Gặp cán bộ", payload="/request_handoff")
 HELP = OutgoingMessage(
     text=(
         "Tôi là trợ lý tự động về tài khoản định danh điện tử (VNeID). Bạn cứ gõ câu hỏi, có dấu "
         "hay không dấu đều được, hoặc bấm nút. Lệnh: /menu – các chủ đề, /restart – bắt đầu lại. "
         "Tôi không bao giờ hỏi mã OTP, mật khẩu hay mật mã của bạn."
     ),
-    buttons=[_MENU, _OFFICER],
-)
-PHOTO = OutgoingMessage(
-    text=(
-        "Tôi chưa xem được ảnh. Bạn gõ giúp tôi dòng chữ báo lỗi trên màn hình (ví dụ: "
-        '"thông tin không hợp lệ"), hoặc nhờ cán bộ Công an xã xem giúp.'
-    ),
-    buttons=[_OFFICER, _MENU],
-)
-NOT_TEXT = OutgoingMessage(
-    text="Tôi chỉ đọc được chữ. Bạn gõ câu hỏi bằng chữ giúp tôi (có dấu hay không dấu đều được).",
-    buttons=[_MENU],
+    buttons=[messages.MENU, messages.OFFICER],
 )
 STALE_BUTTON = "Nút này đã cũ. Bạn gõ câu hỏi hoặc gửi /menu nhé."
 
 
 def enqueue_replies(
-    session: Session, *, sender: str, replies: Sequence[OutgoingMessage], key: str
+    session: Session,
+    *,
+    sender: str,
+    replies: Sequence[OutgoingMessage],
+    key: str,
+    now: datetime | None = None,
 ) -> None:
     """Queue replies for a Telegram chat: long texts split, buttons on the last part."""
     n = 0
@@ -82,6 +75,7 @@ def enqueue_replies(
                     "buttons": [b.model_dump() for b in reply.buttons] if last else [],
                 },
                 dedupe_key=f"{key}:{n}",
+                now=now,
             )
             n += 1
 
@@ -166,11 +160,11 @@ class CitizenFront:
 
     async def on_photo(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A photo, maybe of an error screen: ask for the words, or an officer."""
-        self._send_fixed(update, PHOTO)
+        self._send_fixed(update, messages.PHOTO)
 
     async def on_other(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, voice, files, locations: please type."""
-        self._send_fixed(update, NOT_TEXT)
+        self._send_fixed(update, messages.NOT_TEXT)
 
     # --- helpers -------------------------------------------------------------------------
     def _session(self) -> Session:
@@ -200,7 +194,13 @@ class CitizenFront:
                     max_chars=self._settings.max_message_chars,
                     clock=self._clock,
                 )
-            enqueue_replies(session, sender=sender, replies=replies, key=f"tg:{update.update_id}")
+            enqueue_replies(
+                session,
+                sender=sender,
+                replies=replies,
+                key=f"tg:{update.update_id}",
+                now=self._clock(),
+            )
             session.commit()
         except BaseException:
             session.rollback()
@@ -217,7 +217,11 @@ class CitizenFront:
         try:
             if _first_time(session, update.update_id):
                 enqueue_replies(
-                    session, sender=f"tg:{chat.id}", replies=[reply], key=f"tg:{update.update_id}"
+                    session,
+                    sender=f"tg:{chat.id}",
+                    replies=[reply],
+                    key=f"tg:{update.update_id}",
+                    now=self._clock(),
                 )
                 session.commit()
         finally:

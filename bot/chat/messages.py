@@ -4,6 +4,7 @@ from bot.chat.schemas import OutgoingMessage
 from bot.faq.schemas import Button
 
 MENU = Button(title="Xem các chủ đề", payload="/show_menu")
+OFFICER = Button(title="Gặp cán bộ", payload="/request_handoff")
 
 EMPTY = OutgoingMessage(
     text='Bạn chưa gõ gì. Bạn hãy gõ câu hỏi, ví dụ: "cách kích hoạt định danh", '
@@ -31,5 +32,18 @@ NO_REPLY = OutgoingMessage(
 )
 NOTHING_TO_CANCEL = OutgoingMessage(
     text="Bạn không có yêu cầu nào đang chờ cán bộ. Bạn cứ hỏi tiếp, hoặc chọn một chủ đề.",
+    buttons=[MENU],
+)
+
+# Pictures, stickers, voice and files, on the channels that can send them.
+PHOTO = OutgoingMessage(
+    text=(
+        "Tôi chưa xem được ảnh. Bạn gõ giúp tôi dòng chữ báo lỗi trên màn hình (ví dụ: "
+        '"thông tin không hợp lệ"), hoặc nhờ cán bộ Công an xã xem giúp.'
+    ),
+    buttons=[OFFICER, MENU],
+)
+NOT_TEXT = OutgoingMessage(
+    text="Tôi chỉ đọc được chữ. Bạn gõ câu hỏi bằng chữ giúp tôi (có dấu hay không dấu đều được).",
     buttons=[MENU],
 )

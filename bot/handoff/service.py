@@ -94,6 +94,10 @@ class ActResult(StrEnum):
     CLOSED = "closed"  # already resolved or cancelled
     FORBIDDEN = "forbidden"  # not an officer of this commune
     UNKNOWN = "unknown"  # no such ticket
+    LATE = "late"  # relayed, but past Zalo's 48-hour free-reply window
+
+
+FREE_REPLY_WINDOW = {"zalo": timedelta(hours=48)}  # channels that charge for late messages
 
 
 # --- lookups -------------------------------------------------------------------------
@@ -345,7 +349,19 @@ def officer_reply(
         key=f"o2c:{message.id}",
         now=now,
     )
+    window = FREE_REPLY_WINDOW.get(ticket.channel)
+    if window is not None and now - _last_heard(session, ticket) > window:
+        return ActResult.LATE
     return ActResult.DONE
+
+
+def _last_heard(session: Session, ticket: HandoffTicket) -> datetime:
+    last = session.scalar(
+        select(func.max(TicketMessage.created_at)).where(
+            TicketMessage.ticket_id == ticket.id, TicketMessage.direction == Direction.CITIZEN
+        )
+    )
+    return max(as_utc(last), as_utc(ticket.created_at)) if last else as_utc(ticket.created_at)
 
 
 # --- citizen actions ------------------------------------------------------------------

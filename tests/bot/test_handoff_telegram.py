@@ -7,7 +7,9 @@ the webhook, the web-chat gate and the inbox the web page polls.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -487,3 +489,20 @@ def test_long_polling_when_no_webhook_is_set(db_url, session_factory, communes, 
         telegram.wait_for(
             lambda: any("Mã tài khoản Telegram của bạn: 101" in m["text"] for m in telegram.sent)
         )
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
+
+
+def test_recorded_telegram_updates_are_understood(app_client, telegram):
+    message = json.loads((FIXTURES / "message.json").read_text(encoding="utf-8"))
+    chat = message["message"]["chat"]["id"]
+    assert post_update(app_client, message).status_code == 200
+    telegram.wait_for(lambda: len(telegram.to(chat)) == 1)
+    assert telegram.to(chat)[0]["text"].startswith("Hệ thống đang bận")  # Rasa is down here
+
+    callback = json.loads((FIXTURES / "callback_query.json").read_text(encoding="utf-8"))
+    assert post_update(app_client, callback).status_code == 200
+    assert telegram.answers[-1]["text"] == "Nút này đã cũ. Bạn gõ câu hỏi hoặc gửi /menu nhé."
+    assert post_update(app_client, {"update_id": 5, "nonsense": True}).status_code == 200
+    assert post_update(app_client, [1, 2]).status_code == 400

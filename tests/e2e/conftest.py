@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -9,9 +11,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import training
+from bot.channels.zalo import signature
 from bot.config import PROJECT_ROOT
 from bot.stack import Stack
+from tests.auxil import fake_zalo as zalo_fake
 from tests.auxil.fake_telegram import FakeTelegram
+from tests.auxil.fake_zalo import FakeZalo
 from tests.auxil.stack import make_test_stack
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +32,24 @@ class RunningStack:
     session_factory: sessionmaker[Session]
     stack: Stack
     telegram: FakeTelegram
+    zalo: FakeZalo
+
+    def zalo_event(self, data: dict) -> int:
+        """Deliver a signed Zalo OA event to the app's webhook, as Zalo would."""
+        data = {**data, "timestamp": str(int(time.time() * 1000))}
+        raw = json.dumps(data, ensure_ascii=False).encode()
+        response = httpx.post(
+            f"{self.app_url}/webhooks/zalo",
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-ZEvent-Signature": signature(
+                    zalo_fake.APP_ID, raw, data["timestamp"], zalo_fake.OA_SECRET_KEY
+                ),
+            },
+            timeout=30,
+        )
+        return response.status_code
 
     def telegram_update(self, update: dict) -> int:
         """Deliver an update to the app's webhook, as Telegram would."""
@@ -66,7 +89,14 @@ def telegram_fake():
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory, telegram_fake) -> RunningStack:
+def zalo_server():
+    fake = FakeZalo().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
     model = training.model_path(PROJECT_ROOT)
     if not model.exists():
         pytest.fail(f"No trained model for the current data ({model.name}): run `make model`.")
@@ -80,6 +110,12 @@ def stack(tmp_path_factory, telegram_fake) -> RunningStack:
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "HANDOFF_PROVINCE_CHAT_ID": str(PROVINCE_CHAT),
             "OUTBOX_POLL_S": "0.2",
+            "ZALO_APP_ID": zalo_fake.APP_ID,
+            "ZALO_OA_SECRET_KEY": zalo_fake.OA_SECRET_KEY,
+            "ZALO_APP_SECRET": zalo_fake.APP_SECRET,
+            "ZALO_REFRESH_TOKEN": zalo_fake.FIRST_REFRESH,
+            "ZALO_API_URL": zalo_server.url,
+            "ZALO_OAUTH_URL": zalo_server.url,
         },
     )
     running, config = prepared.stack, prepared.config
@@ -98,5 +134,6 @@ def stack(tmp_path_factory, telegram_fake) -> RunningStack:
         session_factory=prepared.session_factory,
         stack=running,
         telegram=telegram_fake,
+        zalo=zalo_server,
     )
     running.stop()

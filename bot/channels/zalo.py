@@ -1,0 +1,453 @@
+"""Citizens on Zalo: the Official Account webhook, the v3 send API and token rotation.
+
+- ``POST /webhooks/zalo`` checks ``X-ZEvent-Signature`` (``mac=`` + SHA-256 of app_id + raw
+  body + timestamp + OA secret key, compared in constant time) and a replay window, stores
+  the event (unique per ``msg_id``: a redelivery is ignored) and answers 200 at once.
+- A background loop handles stored events: text (button payloads come back as text) goes
+  to the same gateway as the web chat; ``follow`` gets the welcome; pictures, stickers,
+  voice and files a polite "please type". At most 8 bubbles per citizen message (Zalo's
+  free replies), so longer answers are merged.
+- Replies go through the outbox to the v3 ``message/cs`` API with the ``access_token``
+  header. Buttons are template buttons of type ``oa.query.hide``. Error -216 (expired
+  token) refreshes the token and retries once; the single-use refresh token is rotated
+  under a row lock, so two replicas never spend the same one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.zalo_models import InboundEvent, ZaloToken
+from bot.chat import messages
+from bot.chat import service as chat_service
+from bot.chat.rasa_client import RasaClient
+from bot.chat.render import split_text
+from bot.chat.schemas import OutgoingMessage
+from bot.config import Settings
+from bot.db import session_scope
+from bot.handoff.outbox import Clock, Delivered, Job, PermanentError, RetryLater, enqueue
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CHANNEL",
+    "MAX_BUBBLES",
+    "ZaloBridge",
+    "ZaloSender",
+    "ZaloTokens",
+    "merge_bubbles",
+    "signature",
+    "verify_signature",
+    "webhook_router",
+]
+
+CHANNEL = "zalo"
+MAX_BUBBLES = 8  # free "reply" messages per citizen message
+TEXT_LIMIT = 2000
+MAX_TEMPLATE_BUTTONS = 5
+TOKEN_EXPIRED = -216
+TEXT_EVENTS = {"user_send_text", "anonymous_send_text"}
+MEDIA_EVENTS = {
+    "user_send_image",
+    "user_send_gif",
+    "user_send_sticker",
+    "user_send_audio",
+    "user_send_video",
+    "user_send_file",
+    "user_send_location",
+    "user_send_link",
+}
+HANDLED_EVENTS = TEXT_EVENTS | MEDIA_EVENTS | {"follow"}
+_MAX_EVENT_ATTEMPTS = 5
+
+
+# --- webhook ------------------------------------------------------------------------------
+def signature(app_id: str, raw: bytes, timestamp: str, oa_secret_key: str) -> str:
+    """The ``X-ZEvent-Signature`` Zalo sends: plain SHA-256 of the concatenation, not HMAC."""
+    digest = hashlib.sha256(app_id.encode() + raw + timestamp.encode() + oa_secret_key.encode())
+    return "mac=" + digest.hexdigest()
+
+
+def verify_signature(
+    raw: bytes, header: str, *, app_id: str, oa_secret_key: str, now_ms: int, window_s: float
+) -> bool:
+    """Constant-time check of the signature, the app id and the timestamp's freshness."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    timestamp = str(data.get("timestamp", ""))
+    if str(data.get("app_id", "")) != app_id or not timestamp.isdigit():
+        return False
+    if abs(now_ms - int(timestamp)) > window_s * 1000:
+        return False  # too old (a replay) or from the future
+    given = header.strip().lower()
+    given = given if given.startswith("mac=") else "mac=" + given
+    expected = signature(app_id, raw, timestamp, oa_secret_key)
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _event_key(data: dict[str, Any]) -> str | None:
+    name = data.get("event_name")
+    message = data.get("message") or {}
+    if name in TEXT_EVENTS | MEDIA_EVENTS:
+        return str(message.get("msg_id") or "") or None
+    if name == "follow":
+        follower = (data.get("follower") or data.get("sender") or {}).get("id")
+        return f"follow:{follower}:{data.get('timestamp')}" if follower else None
+    return None
+
+
+def webhook_router() -> APIRouter:
+    """``POST /webhooks/zalo``."""
+    router = APIRouter()
+
+    @router.post("/webhooks/zalo", include_in_schema=False)
+    async def zalo_webhook(request: Request) -> dict[str, bool]:
+        bridge: ZaloBridge | None = getattr(request.app.state, "zalo", None)
+        if bridge is None:
+            raise HTTPException(status_code=404)
+        raw = await request.body()
+        if not bridge.verify(raw, request.headers.get("X-ZEvent-Signature", "")):
+            raise HTTPException(status_code=403)
+        data = json.loads(raw)
+        key = _event_key(data)
+        if data.get("event_name") in HANDLED_EVENTS and key:
+            bridge.store(key, data)
+        return {"ok": True}  # delivery/seen receipts and unknown events: acknowledged, ignored
+
+    return router
+
+
+# --- handling stored events -------------------------------------------------------------
+def merge_bubbles(
+    replies: Sequence[OutgoingMessage], limit: int = MAX_BUBBLES
+) -> list[OutgoingMessage]:
+    """At most ``limit`` bubbles: the first ones are merged into one (its text, in order)."""
+    parts: list[OutgoingMessage] = []
+    for reply in replies:
+        chunks = split_text(reply.text, TEXT_LIMIT) or [reply.text]
+        parts += [OutgoingMessage(text=c) for c in chunks[:-1]]
+        parts.append(OutgoingMessage(text=chunks[-1], buttons=reply.buttons))
+    if len(parts) <= limit:
+        return parts
+    head, tail = parts[: len(parts) - limit + 1], parts[len(parts) - limit + 1 :]
+    merged = OutgoingMessage(
+        text="\n\n".join(p.text for p in head),
+        buttons=next((p.buttons for p in reversed(head) if p.buttons), []),
+    )
+    return [merged, *tail]
+
+
+class ZaloBridge:
+    """Stores verified events, then answers them in the background, once each."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        settings: Settings,
+        rasa: RasaClient,
+        clock: Clock,
+        wake_outbox: Callable[[], None],
+    ) -> None:
+        self._factory = session_factory
+        self._settings = settings
+        self._rasa = rasa
+        self._clock = clock
+        self._wake_outbox = wake_outbox
+        self._nudge = asyncio.Event()
+
+    def verify(self, raw: bytes, header: str) -> bool:
+        """Whether a webhook call really comes from Zalo, and recently."""
+        secret = self._settings.zalo_oa_secret_key
+        if secret is None or self._settings.zalo_app_id is None:
+            return False
+        return verify_signature(
+            raw,
+            header,
+            app_id=self._settings.zalo_app_id,
+            oa_secret_key=secret.get_secret_value(),
+            now_ms=int(time.time() * 1000),
+            window_s=self._settings.zalo_replay_window_s,
+        )
+
+    def store(self, key: str, data: dict[str, Any]) -> bool:
+        """Keep the event (durably) for the background loop; False if it was seen before."""
+        try:
+            with session_scope(self._factory) as session:
+                session.add(InboundEvent(source=CHANNEL, event_id=key, payload=data))
+        except IntegrityError:
+            logger.info("zalo event %s already received", key)
+            return False
+        self._nudge.set()
+        return True
+
+    async def run_forever(self, stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
+        """Handle stored events until ``stop`` is set (also those left by a crash)."""
+        while not stop.is_set():
+            try:
+                busy = await self.handle_pending()
+            except Exception:
+                logger.exception("zalo round failed")
+                busy = 0
+            if not busy and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._nudge.wait(), timeout=poll_s)
+                self._nudge.clear()
+
+    def wake(self) -> None:
+        """Stop waiting (shutdown)."""
+        self._nudge.set()
+
+    async def handle_pending(self) -> int:
+        """Answer every stored event not yet handled; return how many were tried."""
+        with session_scope(self._factory) as session:
+            ids = list(
+                session.scalars(
+                    select(InboundEvent.id)
+                    .where(InboundEvent.source == CHANNEL, InboundEvent.status == "pending")
+                    .order_by(InboundEvent.id)
+                    .limit(20)
+                )
+            )
+        for event_id in ids:
+            await self._handle(event_id)
+        if ids:
+            self._wake_outbox()
+        return len(ids)
+
+    async def _handle(self, event_id: int) -> None:
+        session = self._factory()
+        try:
+            event = session.get(InboundEvent, event_id)
+            if event is None or event.status != "pending":
+                return
+            data = event.payload
+            user = str(
+                (data.get("sender") or data.get("follower") or {}).get("id")
+                or data.get("user_id_by_app")
+            )
+            sender = f"{CHANNEL}:{user}"
+            replies = await self._replies(session, sender, data)
+            for i, reply in enumerate(merge_bubbles(replies)):
+                enqueue(
+                    session,
+                    channel=CHANNEL,
+                    destination=sender,
+                    kind="reply",
+                    payload={
+                        "text": reply.text,
+                        "buttons": [b.model_dump() for b in reply.buttons],
+                    },
+                    dedupe_key=f"zalo:{event.event_id}:{i}",
+                    now=self._clock(),
+                )
+            event.status = "done"
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            self._failed(event_id, exc)
+        finally:
+            session.close()
+
+    async def _replies(
+        self, session: Session, sender: str, data: dict[str, Any]
+    ) -> list[OutgoingMessage]:
+        name = data.get("event_name")
+        if name == "follow":
+            text = "/greet"
+        elif name == "user_send_image":
+            return [messages.PHOTO]
+        elif name in MEDIA_EVENTS:
+            return [messages.NOT_TEXT]
+        else:
+            text = str((data.get("message") or {}).get("text") or "")
+        return await chat_service.handle_message(
+            session=session,
+            rasa=self._rasa,
+            sender=sender,
+            text=text,
+            channel=CHANNEL,
+            max_chars=self._settings.max_message_chars,
+            clock=self._clock,
+        )
+
+    def _failed(self, event_id: int, exc: Exception) -> None:
+        logger.warning("zalo event %s failed: %s", event_id, exc)
+        with session_scope(self._factory) as session:
+            event = session.get(InboundEvent, event_id)
+            if event is not None:
+                event.attempts += 1
+                event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if event.attempts >= _MAX_EVENT_ATTEMPTS:
+                    event.status = "dead"
+
+
+# --- tokens and sending ------------------------------------------------------------------
+class ZaloTokens:
+    """The OA access token, refreshed before it expires and when Zalo says -216."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        clock: Clock,
+    ) -> None:
+        self._factory = session_factory
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    async def access_token(self) -> str:
+        """A valid access token (refreshed first when none or about to expire)."""
+        with session_scope(self._factory) as session:
+            row = session.get(ZaloToken, 1)
+            if row is not None and row.expires_at - self._clock() > timedelta(minutes=30):
+                return row.access_token
+            current = row.access_token if row else None
+        return await self.refresh(failed=current)
+
+    async def refresh(self, *, failed: str | None) -> str:
+        """Spend the refresh token once; if another worker already did, use its result."""
+        async with self._lock:
+            session = self._factory()
+            try:
+                row = session.scalar(select(ZaloToken).where(ZaloToken.id == 1).with_for_update())
+                fresh = row is not None and row.expires_at - self._clock() > timedelta(minutes=30)
+                if row is not None and row.access_token != failed and fresh:
+                    return row.access_token  # someone rotated it while we waited for the lock
+                refresh_token = (
+                    row.refresh_token
+                    if row is not None
+                    else self._settings.zalo_refresh_token.get_secret_value()  # type: ignore[union-attr]
+                )
+                access, new_refresh, expires_in = await self._call(refresh_token)
+                if row is None:
+                    row = ZaloToken(
+                        id=1,
+                        access_token=access,
+                        refresh_token=new_refresh,
+                        expires_at=self._clock(),
+                    )
+                    session.add(row)
+                row.access_token, row.refresh_token = access, new_refresh
+                row.expires_at = self._clock() + timedelta(seconds=expires_in)
+                row.updated_at = self._clock()
+                session.commit()
+                logger.info("zalo access token refreshed (valid %s s)", expires_in)
+                return access
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    async def _call(self, refresh_token: str) -> tuple[str, str, int]:
+        secret = self._settings.zalo_app_secret
+        response = await self._http.post(
+            f"{self._settings.zalo_oauth_url}/v4/oa/access_token",
+            data={
+                "refresh_token": refresh_token,
+                "app_id": str(self._settings.zalo_app_id),
+                "grant_type": "refresh_token",
+            },
+            headers={"secret_key": secret.get_secret_value() if secret else ""},
+        )
+        data = response.json() if response.content else {}
+        if response.status_code >= 500 or "access_token" not in data:
+            # a refresh token that Zalo refuses needs an admin to re-authorize the OA
+            raise RetryLater(f"Zalo token refresh failed: {response.status_code} {data}")
+        return (
+            str(data["access_token"]),
+            str(data["refresh_token"]),
+            int(data.get("expires_in", 3600)),
+        )
+
+
+class ZaloSender:
+    """Delivers outbox rows of the ``zalo`` channel through the OA v3 message API."""
+
+    def __init__(self, tokens: ZaloTokens, *, http: httpx.AsyncClient, api_url: str) -> None:
+        self._tokens = tokens
+        self._http = http
+        self._url = f"{api_url}/v3.0/oa/message/cs"
+
+    async def deliver(self, job: Job, session: Session) -> Delivered:
+        """Send one bubble; on -216 refresh the token and try once more."""
+        body = {
+            "recipient": {"user_id": job.destination.removeprefix(f"{CHANNEL}:")},
+            "message": zalo_message(job.payload.get("text", ""), job.payload.get("buttons") or []),
+        }
+        token = await self._tokens.access_token()
+        data = await self._post(body, token)
+        if data.get("error") == TOKEN_EXPIRED:
+            token = await self._tokens.refresh(failed=token)
+            data = await self._post(body, token)
+        error = data.get("error")
+        if error == 0:
+            return Delivered()
+        if error == TOKEN_EXPIRED:
+            raise RetryLater("Zalo token still refused after a refresh")
+        raise PermanentError(f"Zalo error {error}: {data.get('message')}")
+
+    async def _post(self, body: dict[str, Any], token: str) -> dict[str, Any]:
+        response = await self._http.post(self._url, json=body, headers={"access_token": token})
+        if response.status_code == 429:
+            after = response.headers.get("Retry-After")
+            raise RetryLater("429 Too Many Requests", after=float(after) if after else None)
+        if response.status_code >= 500:
+            raise RetryLater(f"Zalo HTTP {response.status_code}")
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+
+def zalo_message(text: str, buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    """A text, with template buttons (``oa.query.hide``) when there are choices.
+
+    Zalo shows a handful of buttons at most: the rest are listed in the text with their
+    number, and typing the number presses them (the gateway understands "6").
+    """
+    if not buttons:
+        return {"text": text[:TEXT_LIMIT]}
+    shown, rest = buttons[:MAX_TEMPLATE_BUTTONS], buttons[MAX_TEMPLATE_BUTTONS:]
+    if rest:
+        lines = [f"{i}. {b['title']}" for i, b in enumerate(rest, start=MAX_TEMPLATE_BUTTONS + 1)]
+        text = text + "\n\nHoặc gõ số:\n" + "\n".join(lines)
+    return {
+        "text": text[:TEXT_LIMIT],
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "button",
+                "buttons": [
+                    {
+                        "title": b["title"][:100],
+                        "type": "oa.query.hide",
+                        "payload": b["payload"][:1000],
+                    }
+                    for b in shown
+                ],
+            },
+        },
+    }
