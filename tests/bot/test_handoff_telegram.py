@@ -506,3 +506,35 @@ def test_recorded_telegram_updates_are_understood(app_client, telegram):
     assert telegram.answers[-1]["text"] == "Nút này đã cũ. Bạn gõ câu hỏi hoặc gửi /menu nhé."
     assert post_update(app_client, {"update_id": 5, "nonsense": True}).status_code == 200
     assert post_update(app_client, [1, 2]).status_code == 400
+
+
+def test_an_officer_is_warned_when_a_zalo_citizen_is_past_48_hours(
+    session_factory, clock, communes
+):
+    from datetime import timedelta as td
+
+    with session_scope(session_factory) as session:
+        ticket = service.open_ticket(
+            session,
+            service.NewTicket(
+                channel="zalo",
+                sender="zalo:42",
+                commune_id=communes["xop"],
+                commune_label="xã Xốp",
+                description="không kích hoạt được",
+            ),
+            now=clock(),
+            routing=service.Routing(),
+        )
+        hung = session.scalar(select(Officer).where(Officer.telegram_user_id == HUNG["id"]))
+        assert (
+            service.officer_reply(session, ticket, hung, "Chào bác", now=clock() + td(hours=47))
+            is service.ActResult.DONE
+        )
+        late = service.officer_reply(
+            session, ticket, hung, "Bác còn cần không?", now=clock() + td(hours=49)
+        )
+        assert late is service.ActResult.LATE
+        service.citizen_message(session, ticket, "còn", now=clock() + td(hours=50))
+        again = service.officer_reply(session, ticket, hung, "Vâng", now=clock() + td(hours=51))
+        assert again is service.ActResult.DONE

@@ -245,3 +245,31 @@ def test_two_replicas_never_spend_the_same_refresh_token(pg_url, zalo):
     assert len(results) == 2 and results[0] == results[1]
     for e in engines:
         e.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "answered"),
+    [
+        ("user_send_text", messages.BUSY.text),  # the assistant's answer (Rasa is down here)
+        ("user_send_text_button", messages.BUSY.text),  # a button's payload, as text
+        ("follow", messages.BUSY.text),  # the welcome
+        ("user_send_image", messages.PHOTO.text),
+        ("user_send_sticker", messages.NOT_TEXT.text),
+        ("user_received_message", None),
+        ("user_seen_message", None),
+    ],
+)
+def test_every_recorded_payload_shape(client, zalo, session_factory, name, answered):
+    assert post(client, event(name)).status_code == 200
+    if answered is None:
+        time.sleep(0.3)
+        assert zalo.sent == [] and stored(session_factory) == 0
+        return
+    zalo.wait_for(lambda: len(zalo.to(USER)) == 1)
+    assert zalo.to(USER)[0]["text"] == answered
+
+
+def test_the_bridge_is_off_without_credentials(db_url, session_factory):
+    settings = make_settings(db_url, rasa_url="http://127.0.0.1:9", zalo_app_id=APP_ID)
+    with TestClient(create_app(settings)) as off:
+        assert post(off, event("user_send_text")).status_code == 404

@@ -105,3 +105,19 @@ def test_group_chats_of_citizens_are_not_served(stack):
     stack.telegram_update(message_update(who=user(801, "Ai"), chat_id=group, text="vneid la gi"))
     time.sleep(1.0)
     assert telegram.to(group) == []
+
+
+def test_menu_restart_and_markup_sent_as_plain_text(stack):
+    telegram, chat = stack.telegram, next(_chat_ids)
+    citizen = user(chat, "Anh Tư")
+    stack.telegram_update(message_update(who=citizen, chat_id=chat, text="/menu"))
+    menu = wait_for_messages(telegram, chat, 1)[0]
+    assert menu["text"] == template(stack, "utter_menu")
+    assert len(keyboard(menu)) >= 5
+    stack.telegram_update(message_update(who=citizen, chat_id=chat, text="/restart"))
+    restarted, greeting = wait_for_messages(telegram, chat, 3)[1:]
+    assert restarted["text"] == template(stack, "utter_restart")
+    assert greeting["text"] == template(stack, "utter_greet")
+    stack.telegram_update(message_update(who=citizen, chat_id=chat, text="<b>vneid</b> la gi"))
+    got = wait_for_messages(telegram, chat, 4)
+    assert got[3]["parse_mode"] is None  # citizens' answers are plain text: nothing is markup
