@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic."""
 
 from bot.accounts.models import UserAccount
+from bot.admin.models import AuditEntry, Revision
 from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
 from bot.communes.models import Commune, FormerUnitRow
@@ -18,6 +19,7 @@ from bot.handoff.models import (
 
 __all__ = [
     "AlertMessage",
+    "AuditEntry",
     "Base",
     "HandoffTicket",
     "InboundEvent",
@@ -32,6 +34,7 @@ __all__ = [
     "FaqEntry",
     "FormerUnitRow",
     "ResponseTemplate",
+    "Revision",
     "ShortPayload",
     "UserAccount",
 ]

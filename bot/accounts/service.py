@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.models import UserAccount
 
-__all__ = ["authenticate", "create_first_admin"]
+__all__ = ["ROLES", "authenticate", "create_account", "create_first_admin"]
+
+ROLES = ("admin", "officer", "viewer")
+MIN_PASSWORD = 12
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same.
@@ -35,4 +38,16 @@ def authenticate(*, session: Session, username: str, password: str) -> UserAccou
         _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
+    return account
+
+
+def create_account(*, session: Session, username: str, password: str, role: str) -> UserAccount:
+    """Add a console account (admin, officer or viewer) with a hashed password."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password needs {MIN_PASSWORD}+ characters")
+    account = UserAccount(username=username, password_hash=_hasher.hash(password), role=role)
+    session.add(account)
+    session.flush()
     return account

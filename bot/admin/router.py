@@ -1,43 +1,198 @@
-"""Admin console: log in, see the answers served to citizens."""
+"""Admin console: log in, edit the texts citizens see (live at once), revert, audit."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
+from bot.admin import content
 from bot.admin.csrf import check_csrf, csrf_token
+from bot.admin.models import AuditEntry
+from bot.db import utcnow
 from bot.dependencies import SessionDep
-from bot.faq.models import FaqEntry
+from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.faq.service import faq_buttons
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
+
+EDITORS = {"admin"}
+READERS = {"admin", "viewer"}
+_THROTTLED = "Đăng nhập sai quá nhiều lần. Bạn thử lại sau 15 phút."
+
+
+def _user(request: Request, roles: set[str]) -> dict[str, Any]:
+    user = request.session.get("user")
+    if not user:
+        raise HTTPException(status_code=303, headers={"Location": "/admin/login"})
+    if user.get("role") not in roles:
+        raise HTTPException(status_code=403, detail="Tài khoản này không có quyền làm việc này.")
+    return dict(user)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    context = {"csrf": csrf_token(request), "user": request.session.get("user"), **context}
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> Response:
-    """Show the FAQ answers, or the login form."""
-    user = request.session.get("user")
-    if not user:
-        return RedirectResponse("/admin/login", status_code=303)
-    entries = session.scalars(select(FaqEntry).order_by(FaqEntry.key)).all()
-    return templates.TemplateResponse(
-        request, "admin_faq.html", {"user": user, "entries": entries, "csrf": csrf_token(request)}
+    """Every text citizens see, with links to edit them."""
+    _user(request, READERS)
+    entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title)).all()
+    responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name)).all()
+    return _page(request, "admin_faq.html", {"entries": entries, "responses": responses})
+
+
+# --- editing --------------------------------------------------------------------------
+@router.get("/faq/{key}", response_class=HTMLResponse)
+def faq_form(request: Request, session: SessionDep, key: str) -> Response:
+    """A topic's answer: form, previews on each channel, history."""
+    _user(request, READERS)
+    entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+    if entry is None:
+        raise HTTPException(status_code=404)
+    return _edit_page(request, session, entry=entry)
+
+
+@router.post("/faq/{key}", response_class=HTMLResponse)
+def faq_save(
+    request: Request,
+    session: SessionDep,
+    key: str,
+    title: Annotated[str, Form(max_length=200)],
+    answer: Annotated[str, Form(max_length=5000)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Save a topic's answer; citizens get it on their next message."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    try:
+        content.edit_faq(session, key, title=title, answer=answer, username=user["name"])
+    except content.ContentError as exc:
+        session.rollback()
+        entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+        if entry is None:
+            raise HTTPException(status_code=404) from exc
+        return _edit_page(request, session, entry=entry, error=str(exc), status_code=400)
+    return RedirectResponse(f"/admin/faq/{key}?saved=1", status_code=303)
+
+
+@router.get("/responses/{name}", response_class=HTMLResponse)
+def response_form(request: Request, session: SessionDep, name: str) -> Response:
+    """A bot text and its button labels."""
+    _user(request, READERS)
+    template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+    if template is None:
+        raise HTTPException(status_code=404)
+    return _edit_page(request, session, template=template)
+
+
+@router.post("/responses/{name}", response_class=HTMLResponse)
+async def response_save(request: Request, session: SessionDep, name: str) -> Response:
+    """Save a bot text and its button labels."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    user = _user(request, EDITORS)
+    titles = [str(v) for v in form.getlist("button")]
+    try:
+        content.edit_response(
+            session,
+            name,
+            text=str(form.get("text", "")),
+            button_titles=titles,
+            username=user["name"],
+        )
+    except content.ContentError as exc:
+        session.rollback()
+        template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+        if template is None:
+            raise HTTPException(status_code=404) from exc
+        return _edit_page(request, session, template=template, error=str(exc), status_code=400)
+    return RedirectResponse(f"/admin/responses/{name}?saved=1", status_code=303)
+
+
+@router.post("/revisions/{revision_id}/revert")
+def revert(
+    request: Request,
+    session: SessionDep,
+    revision_id: int,
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Put a text back as it was before a change."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    try:
+        revision = content.revert(session, revision_id, username=user["name"])
+    except content.ContentError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    kind, _, name = revision.target.partition(":")
+    path = f"/admin/faq/{name}" if kind == content.FAQ else f"/admin/responses/{name}"
+    return RedirectResponse(f"{path}?reverted=1", status_code=303)
+
+
+def _edit_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    entry: FaqEntry | None = None,
+    template: ResponseTemplate | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    if entry is not None:
+        target, text, buttons = (
+            f"{content.FAQ}:{entry.key}",
+            entry.answer,
+            faq_buttons(session, entry),
+        )
+    else:
+        assert template is not None  # noqa: S101 - one of the two is given
+        target, text, buttons = (
+            f"{content.RESPONSE}:{template.name}",
+            template.text,
+            template.buttons,
+        )
+    return _page(
+        request,
+        "admin_edit.html",
+        {
+            "entry": entry,
+            "template": template,
+            "previews": content.previews(text, buttons),
+            "history": content.history(session, target),
+            "error": error,
+            "saved": request.query_params.get("saved"),
+            "reverted": request.query_params.get("reverted"),
+        },
+        status_code=status_code,
     )
 
 
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(request: Request, session: SessionDep) -> Response:
+    """The latest console actions."""
+    _user(request, EDITORS)
+    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
+    return _page(request, "admin_audit.html", {"rows": rows})
+
+
+# --- sessions ------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """Show the login form."""
-    return templates.TemplateResponse(
-        request, "admin_login.html", {"csrf": csrf_token(request), "error": None}
-    )
+    return _page(request, "admin_login.html", {"error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -48,24 +203,34 @@ def login(
     password: Annotated[str, Form(max_length=256)],
     csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    """Check the password and open a session."""
+    """Check the password (with throttling) and open a session."""
     check_csrf(request, csrf)
+    ip = _ip(request)
+    if content.login_blocked(session, username=username, ip=ip, now=utcnow()):
+        content.audit(session, username=username, action="login_throttled", ip=ip)
+        return _page(request, "admin_login.html", {"error": _THROTTLED}, status_code=429)
     account = accounts_service.authenticate(session=session, username=username, password=password)
     if account is None:
-        return templates.TemplateResponse(
+        content.audit(session, username=username, action="login_failed", ip=ip)
+        return _page(
             request,
             "admin_login.html",
-            {"csrf": csrf_token(request), "error": "Sai tên đăng nhập hoặc mật khẩu."},
+            {"error": "Sai tên đăng nhập hoặc mật khẩu."},
             status_code=401,
         )
+    content.audit(session, username=account.username, action="login", ip=ip)
     request.session.clear()
     request.session["user"] = {"id": account.id, "name": account.username, "role": account.role}
     return RedirectResponse("/admin/", status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=128)]) -> Response:
+def logout(
+    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=128)]
+) -> Response:
     """Close the session."""
     check_csrf(request, csrf)
+    user = request.session.get("user") or {}
+    content.audit(session, username=user.get("name"), action="logout", ip=_ip(request))
     request.session.clear()
     return RedirectResponse("/admin/login", status_code=303)

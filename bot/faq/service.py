@@ -17,7 +17,14 @@ logger = logging.getLogger(__name__)
 
 OFFICER_BUTTON = Button(title="Gặp cán bộ", payload="/request_handoff")
 
-__all__ = ["MENU_BUTTON", "OFFICER_BUTTON", "fill_placeholders", "render_response", "seed_content"]
+__all__ = [
+    "MENU_BUTTON",
+    "OFFICER_BUTTON",
+    "faq_buttons",
+    "fill_placeholders",
+    "render_response",
+    "seed_content",
+]
 
 MENU_BUTTON = Button(title="Chủ đề khác", payload="/show_menu")
 _FAQ_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
@@ -83,16 +90,22 @@ def _render_faq(*, session: Session, key: str) -> BotResponse:
     entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
     if entry is None:
         raise ResponseMissingError(f"{_FAQ_PREFIX}{key}")
+    buttons = [Button.model_validate(b) for b in faq_buttons(session, entry)]
+    return BotResponse(text=entry.answer, buttons=buttons)
+
+
+def faq_buttons(session: Session, entry: FaqEntry) -> list[dict[str, str]]:
+    """The buttons under a topic's answer: related topics, an officer if useful, the menu."""
     rows = session.execute(
         select(FaqEntry.key, FaqEntry.title).where(FaqEntry.key.in_(entry.related))
     )
     titles = {key: title for key, title in rows}
     buttons = [
-        Button(title=titles[k], payload=f"/{RETRIEVAL_INTENT}/{k}")
+        {"title": titles[k], "payload": f"/{RETRIEVAL_INTENT}/{k}"}
         for k in entry.related
         if k in titles
     ]
     if OFFICER_RELATED in entry.related:
-        buttons.append(OFFICER_BUTTON)
-    buttons.append(MENU_BUTTON)
-    return BotResponse(text=entry.answer, buttons=buttons)
+        buttons.append(OFFICER_BUTTON.model_dump())
+    buttons.append(MENU_BUTTON.model_dump())
+    return buttons

@@ -39,7 +39,7 @@ def test_login_flow(client, session_factory):
     )
     assert ok.status_code == 303
     page = client.get("/admin/")
-    assert "Câu trả lời đang dùng" in page.text
+    assert "Câu trả lời theo chủ đề" in page.text
     assert "faq/otp_not_received" in page.text
 
 

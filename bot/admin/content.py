@@ -1,0 +1,208 @@
+"""Editing the texts citizens see: every change kept, any change revertible, all audited.
+
+The NLG endpoint reads these rows on every message, so a saved edit is live at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.admin.models import AuditEntry, Revision
+from bot.chat.render import split_text
+from bot.faq.models import FaqEntry, ResponseTemplate
+
+__all__ = [
+    "ContentError",
+    "Preview",
+    "audit",
+    "edit_faq",
+    "edit_response",
+    "history",
+    "login_blocked",
+    "previews",
+    "revert",
+]
+
+FAQ = "faq"
+RESPONSE = "response"
+TITLE_MAX = 40
+ANSWER_MIN, ANSWER_MAX = 20, 1200
+TEXT_MAX = 2000
+BUTTON_MAX = 64
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES = 5
+
+
+class ContentError(ValueError):
+    """An edit that cannot be saved, with a message for the admin (Vietnamese)."""
+
+
+def audit(
+    session: Session,
+    *,
+    username: str | None,
+    action: str,
+    target: str = "",
+    ip: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a console action."""
+    session.add(
+        AuditEntry(username=username, action=action, target=target, ip=ip, detail=detail or {})
+    )
+
+
+def login_blocked(session: Session, *, username: str, ip: str, now: datetime) -> bool:
+    """Too many failed logins for this account or from this address lately."""
+    failures = session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == "login_failed",
+            AuditEntry.created_at >= now - LOGIN_WINDOW,
+            or_(AuditEntry.username == username, AuditEntry.ip == ip),
+        )
+    )
+    return (failures or 0) >= LOGIN_FAILURES
+
+
+# --- edits ---------------------------------------------------------------------------
+def _faq_state(entry: FaqEntry) -> dict[str, Any]:
+    return {"title": entry.title, "answer": entry.answer}
+
+
+def _response_state(template: ResponseTemplate) -> dict[str, Any]:
+    return {"text": template.text, "buttons": [dict(b) for b in template.buttons]}
+
+
+def edit_faq(session: Session, key: str, *, title: str, answer: str, username: str) -> Revision:
+    """Change a topic's button label and answer."""
+    entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+    if entry is None:
+        raise ContentError(f"Không có chủ đề {key}.")
+    title, answer = title.strip(), answer.strip().replace("\r\n", "\n")
+    if not 2 <= len(title) <= TITLE_MAX:
+        raise ContentError(f"Tên nút cần 2–{TITLE_MAX} ký tự.")
+    if not ANSWER_MIN <= len(answer) <= ANSWER_MAX:
+        raise ContentError(f"Câu trả lời cần {ANSWER_MIN}–{ANSWER_MAX} ký tự.")
+    return _apply(
+        session, f"{FAQ}:{key}", _faq_state(entry), {"title": title, "answer": answer}, username
+    )
+
+
+def edit_response(
+    session: Session, name: str, *, text: str, button_titles: list[str], username: str
+) -> Revision:
+    """Change a bot text and the labels of its buttons (their payloads stay)."""
+    template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+    if template is None:
+        raise ContentError(f"Không có câu {name}.")
+    text = text.strip().replace("\r\n", "\n")
+    if not 1 <= len(text) <= TEXT_MAX:
+        raise ContentError(f"Nội dung cần 1–{TEXT_MAX} ký tự.")
+    if len(button_titles) != len(template.buttons):
+        raise ContentError("Số nút không khớp.")
+    buttons = []
+    for button, title in zip(template.buttons, button_titles, strict=True):
+        title = title.strip()
+        if not 1 <= len(title) <= BUTTON_MAX:
+            raise ContentError(f"Tên nút cần 1–{BUTTON_MAX} ký tự.")
+        buttons.append({**button, "title": title})
+    after = {"text": text, "buttons": buttons}
+    return _apply(session, f"{RESPONSE}:{name}", _response_state(template), after, username)
+
+
+def revert(session: Session, revision_id: int, *, username: str) -> Revision:
+    """Put a text back as it was before ``revision_id`` (itself a new, revertible change)."""
+    revision = session.get(Revision, revision_id)
+    if revision is None:
+        raise ContentError("Không có thay đổi này.")
+    current = _current(session, revision.target)
+    new = _apply(session, revision.target, current, dict(revision.before), username)
+    new.reverts_id = revision.id
+    return new
+
+
+def history(session: Session, target: str) -> list[Revision]:
+    """Changes of one text, newest first."""
+    return list(
+        session.scalars(
+            select(Revision).where(Revision.target == target).order_by(Revision.id.desc())
+        )
+    )
+
+
+def _current(session: Session, target: str) -> dict[str, Any]:
+    kind, _, name = target.partition(":")
+    if kind == FAQ:
+        entry = session.scalar(select(FaqEntry).where(FaqEntry.key == name))
+        if entry is not None:
+            return _faq_state(entry)
+    elif kind == RESPONSE:
+        template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+        if template is not None:
+            return _response_state(template)
+    raise ContentError(f"Không còn {target}.")
+
+
+def _apply(
+    session: Session, target: str, before: dict[str, Any], after: dict[str, Any], username: str
+) -> Revision:
+    kind, _, name = target.partition(":")
+    if kind == FAQ:
+        entry = session.scalar(select(FaqEntry).where(FaqEntry.key == name))
+        assert entry is not None  # noqa: S101 - checked by the callers
+        entry.title, entry.answer = after["title"], after["answer"]
+    else:
+        template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+        assert template is not None  # noqa: S101 - checked by the callers
+        template.text, template.buttons = after["text"], after["buttons"]
+    revision = Revision(target=target, before=before, after=after, username=username)
+    session.add(revision)
+    session.flush()
+    audit(
+        session, username=username, action="edit", target=target, detail={"revision": revision.id}
+    )
+    return revision
+
+
+# --- how it looks on each channel ---------------------------------------------------------
+@dataclass(frozen=True)
+class Preview:
+    """One channel's rendering: the bubbles (text) and the buttons under the last one."""
+
+    channel: str
+    bubbles: list[str]
+    buttons: list[str]
+    note: str = ""
+
+
+def previews(text: str, buttons: list[dict[str, Any]]) -> list[Preview]:
+    """The same reply as the web chat, Telegram and Zalo show it (always as plain text)."""
+    from bot.channels.zalo import MAX_TEMPLATE_BUTTONS, zalo_message
+
+    titles = [str(b["title"]) for b in buttons]
+    zalo = zalo_message(text, buttons)
+    zalo_buttons = [
+        b["title"] for b in (zalo.get("attachment") or {}).get("payload", {}).get("buttons", [])
+    ]
+    return [
+        Preview("Web chat", [text], titles),
+        Preview(
+            "Telegram",
+            split_text(text, 4096) or [text],
+            [t[:64] for t in titles],
+            "Mỗi nút một dòng; bấm xong bàn phím biến mất.",
+        ),
+        Preview(
+            "Zalo",
+            [zalo["text"]],
+            zalo_buttons,
+            f"Zalo hiện tối đa {MAX_TEMPLATE_BUTTONS} nút; lựa chọn còn lại thành dòng đánh số.",
+        ),
+    ]

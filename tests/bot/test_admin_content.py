@@ -1,0 +1,130 @@
+"""Editing texts in the console: live at once, kept, revertible, audited, escaped."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.accounts import service as accounts_service
+from bot.admin.models import AuditEntry, Revision
+from bot.db import session_scope
+from bot.faq.models import FaqEntry
+from tests.bot.test_admin import csrf_of, make_admin
+
+XSS = "<script>alert('x')</script> Bạn mang theo thẻ căn cước nhé."
+
+
+def log_in(client, username, password):
+    form = client.get("/admin/login").text
+    return client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "csrf": csrf_of(form)},
+        follow_redirects=False,
+    )
+
+
+def nlg(client, name):
+    body = {
+        "response": name,
+        "arguments": {},
+        "tracker": {"sender_id": "web:x"},
+        "channel": {"name": "rest"},
+    }
+    return client.post("/nlg", json=body).json()
+
+
+def test_edit_is_served_at_once_then_reverted(client, session_factory):
+    assert log_in(client, "admin", make_admin(session_factory)).status_code == 303
+    page = client.get("/admin/faq/fee")
+    before = nlg(client, "utter_faq/fee")["text"]
+    saved = client.post(
+        "/admin/faq/fee",
+        data={
+            "title": "Có mất tiền không",
+            "answer": "Làm định danh điện tử hoàn toàn miễn phí.",
+            "csrf": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert nlg(client, "utter_faq/fee")["text"] == "Làm định danh điện tử hoàn toàn miễn phí."
+
+    with session_scope(session_factory) as session:
+        revision = session.scalar(select(Revision).where(Revision.target == "faq:fee"))
+        assert revision.before["answer"] == before and revision.username == "admin"
+    page = client.get("/admin/faq/fee")
+    reverted = client.post(
+        f"/admin/revisions/{revision.id}/revert",
+        data={"csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert reverted.status_code == 303
+    assert nlg(client, "utter_faq/fee")["text"] == before
+    with session_scope(session_factory) as session:
+        actions = [a.action for a in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert actions == ["login", "edit", "edit"]
+        assert (
+            session.scalar(select(Revision).where(Revision.reverts_id == revision.id)) is not None
+        )
+
+
+def test_button_labels_of_a_bot_text_can_change_not_their_payloads(client, session_factory):
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/responses/utter_thank")
+    response = client.post(
+        "/admin/responses/utter_thank",
+        data={"text": "Dạ không có chi.", "button": "Xem chủ đề khác", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    reply = nlg(client, "utter_thank")
+    assert reply["text"] == "Dạ không có chi."
+    assert reply["buttons"] == [{"title": "Xem chủ đề khác", "payload": "/show_menu"}]
+
+
+def test_bad_edits_are_refused_with_a_message(client, session_factory):
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/faq/fee")
+    response = client.post(
+        "/admin/faq/fee", data={"title": "x", "answer": "ngắn", "csrf": csrf_of(page.text)}
+    )
+    assert response.status_code == 400 and "Tên nút cần" in response.text
+
+
+def test_posts_without_csrf_or_role_are_refused(client, session_factory):
+    password = make_admin(session_factory)
+    log_in(client, "admin", password)
+    forged = client.post(
+        "/admin/faq/fee", data={"title": "Phí", "answer": "a" * 30, "csrf": "forged"}
+    )
+    assert forged.status_code == 403
+    with session_scope(session_factory) as session:
+        accounts_service.create_account(
+            session=session, username="xem", password="viewer-pass-123456", role="viewer"
+        )
+    client.cookies.clear()
+    log_in(client, "xem", "viewer-pass-123456")
+    page = client.get("/admin/faq/fee")
+    assert page.status_code == 200 and "Lưu và áp dụng ngay" not in page.text
+    refused = client.post(
+        "/admin/faq/fee", data={"title": "Phí", "answer": "a" * 30, "csrf": csrf_of(page.text)}
+    )
+    assert refused.status_code == 403
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee")) != "a" * 30
+
+
+def test_stored_script_is_shown_as_text_in_every_preview(client, session_factory):
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/faq/fee")
+    client.post("/admin/faq/fee", data={"title": "Phí", "answer": XSS, "csrf": csrf_of(page.text)})
+    page = client.get("/admin/faq/fee").text
+    assert "<script>alert" not in page
+    assert page.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") >= 4  # form + 3 previews
+
+
+def test_login_is_throttled_after_five_failures(client, session_factory):
+    password = make_admin(session_factory)
+    for _ in range(5):
+        assert log_in(client, "admin", "wrong").status_code == 401
+    blocked = log_in(client, "admin", password)
+    assert blocked.status_code == 429 and "thử lại sau 15 phút" in blocked.text
