@@ -73,7 +73,8 @@ test-unit: $(APP_STAMP) ## App tests (no Rasa server)
 test-nlu: $(RASA_STAMP) ## Tests of the custom Rasa components (in the Rasa environment)
 	$(RASA_PY) -m pytest tests/nlu -q -p no:cacheprovider -W ignore -o addopts="" -o asyncio_mode=strict
 
-test-e2e: model ## End-to-end tests against a real trained Rasa server
+test-e2e: model ## End-to-end tests against a real trained Rasa server (and headless Chromium)
+	@scripts/ensure-chromium.sh
 	$(APP_PY) -m pytest tests/e2e -q
 
 test-stories: model ## Rasa story tests with real user text (fail on any prediction error)

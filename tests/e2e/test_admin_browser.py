@@ -1,0 +1,172 @@
+"""The console in real headless Chromium (Debian's /usr/bin/chromium) against the real stack.
+
+Screenshots of the pages at phone and desktop widths go to var/screenshots/ (artefacts of
+the run, not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
+
+from bot.accounts import service as accounts_service
+from bot.config import PROJECT_ROOT
+from bot.db import session_scope
+from bot.faq.models import FaqEntry
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SHOTS = PROJECT_ROOT / "var" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "browser-test-password-42"
+XSS = "<script>window.__xss = 1; alert('x')</script> Làm định danh không mất phí."
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def admin(stack):
+    name = f"qt{uuid.uuid4().hex[:6]}"
+    with session_scope(stack.session_factory) as session:
+        accounts_service.create_account(
+            session=session, username=name, password=PASSWORD, role="admin"
+        )
+    return name
+
+
+def logged_in(browser: Browser, stack, username: str, viewport=DESKTOP) -> Page:
+    page = browser.new_page(viewport=viewport)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs  # type: ignore[attr-defined]
+    page.goto(f"{stack.app_url}/admin/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{stack.app_url}/admin/")
+    return page
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+
+
+def fee_answer(stack) -> str:
+    with session_scope(stack.session_factory) as session:
+        return session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee"))
+
+
+def ask_fee(stack) -> str:
+    return stack.chat(f"br-{uuid.uuid4().hex[:8]}", "lam dinh danh dien tu co mat tien khong")[0][
+        "text"
+    ]
+
+
+def test_log_in_edit_live_then_revert(browser, stack, admin):
+    original = fee_answer(stack)
+    assert ask_fee(stack) == original
+    page = logged_in(browser, stack, admin)
+    assert page.is_visible("text=Câu trả lời theo chủ đề")
+    shoot(page, "content-list")
+
+    page.click("a[href='/admin/faq/fee']")
+    page.fill(
+        "#answer", "Làm tài khoản định danh điện tử hoàn toàn miễn phí, không ai được thu tiền."
+    )
+    page.click("text=Lưu và áp dụng ngay")
+    assert page.is_visible("text=Đã lưu.")
+    shoot(page, "edit-answer")
+    # the chat answers with the new text at once: no retraining, no restart
+    assert (
+        ask_fee(stack)
+        == "Làm tài khoản định danh điện tử hoàn toàn miễn phí, không ai được thu tiền."
+    )
+
+    page.click("text=Khôi phục bản này")
+    assert page.is_visible("text=Đã khôi phục bản trước.")
+    assert ask_fee(stack) == original
+    page.goto(f"{stack.app_url}/admin/audit")
+    assert page.locator("td", has_text="faq:fee").count() >= 2
+    shoot(page, "audit")
+    page.close()
+
+
+def test_a_post_without_the_csrf_token_is_refused(browser, stack, admin):
+    original = fee_answer(stack)
+    page = logged_in(browser, stack, admin)
+    form = {"title": "Phí", "answer": "Bị sửa mà không qua biểu mẫu của trang."}
+    missing = page.request.post(f"{stack.app_url}/admin/faq/fee", form=form)
+    forged = page.request.post(f"{stack.app_url}/admin/faq/fee", form={**form, "csrf": "forged"})
+    assert missing.status == 422 and forged.status == 403
+    assert fee_answer(stack) == original
+    page.close()
+
+
+def test_a_stored_script_is_shown_as_text_everywhere(browser, stack, admin):
+    original = fee_answer(stack)
+    page = logged_in(browser, stack, admin)
+    page.goto(f"{stack.app_url}/admin/faq/fee")
+    page.fill("#answer", XSS)
+    page.click("text=Lưu và áp dụng ngay")
+    assert page.is_visible("text=Đã lưu.")
+    # the three channel previews show the script as characters, and nothing ran
+    for channel in ("Web chat", "Telegram", "Zalo"):
+        bubble = page.locator(f".preview[data-channel='{channel}'] .bubble").first
+        assert "<script>" in bubble.inner_text()
+    assert page.evaluate("window.__xss") is None and page.dialogs == []
+    shoot(page, "preview-escaped")
+
+    chat = browser.new_page(viewport=PHONE)
+    chat_dialogs: list[str] = []
+    chat.on("dialog", lambda d: (chat_dialogs.append(d.message), d.dismiss()))
+    chat.goto(f"{stack.app_url}/")
+    chat.wait_for_selector(".msg--bot")
+    chat.fill("#text", "lam dinh danh dien tu co mat tien khong")
+    chat.keyboard.press("Enter")
+    chat.wait_for_function("document.body.innerText.includes('<script>window.__xss')")
+    assert chat.evaluate("window.__xss") is None and chat_dialogs == []
+    shoot(chat, "web-chat-escaped")
+    chat.close()
+
+    # put the answer back through the console, as an admin would
+    page.goto(f"{stack.app_url}/admin/faq/fee")
+    page.locator("text=Khôi phục bản này").first.click()
+    assert fee_answer(stack) == original
+    page.close()
+
+
+def test_a_viewer_reads_but_cannot_edit(browser, stack):
+    name = f"xem{uuid.uuid4().hex[:6]}"
+    with session_scope(stack.session_factory) as session:
+        accounts_service.create_account(
+            session=session, username=name, password=PASSWORD, role="viewer"
+        )
+    page = logged_in(browser, stack, name, viewport=PHONE)
+    page.goto(f"{stack.app_url}/admin/faq/fee")
+    assert page.is_visible("text=Người dân sẽ thấy")
+    assert page.locator("text=Lưu và áp dụng ngay").count() == 0
+    page.close()
