@@ -2,6 +2,7 @@
 
 from bot.accounts.models import UserAccount
 from bot.admin.models import AuditEntry, Revision
+from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
 from bot.communes.models import Commune, FormerUnitRow
@@ -21,12 +22,14 @@ __all__ = [
     "AlertMessage",
     "AuditEntry",
     "Base",
+    "ChatTurn",
     "HandoffTicket",
     "InboundEvent",
     "Officer",
     "OutboxMessage",
     "ProcessedUpdate",
     "TicketMessage",
+    "TrainingQuestion",
     "WebInboxMessage",
     "ZaloToken",
     "Commune",

@@ -1,4 +1,4 @@
-"""The admin console (login and content overview; editing comes with its issue)."""
+"""The admin console: texts, revisions, audit, the unanswered inbox, the dashboard."""
 
 from bot.admin.router import router
 

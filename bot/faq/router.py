@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter
 
+from bot.analytics import service as analytics
 from bot.dependencies import SessionDep
 from bot.faq import service as faq_service
 from bot.faq.exceptions import ResponseMissingError
@@ -23,7 +24,11 @@ _MISSING_TEXT = (
 
 @router.post("/nlg", response_model=BotResponse)
 def nlg(body: NlgRequest, session: SessionDep) -> BotResponse:
-    """Return the current text of the response Rasa asks for."""
+    """Return the current text of the response Rasa asks for (and note the citizen's turn)."""
+    try:
+        analytics.record_turn(session, body.tracker, body.response)
+    except Exception:  # figures must never cost a citizen their answer
+        logger.exception("turn not recorded")
     try:
         response = faq_service.render_response(session=session, name=body.response)
     except ResponseMissingError:

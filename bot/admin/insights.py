@@ -1,0 +1,141 @@
+"""Console pages about what citizens asked: the unanswered inbox, the dashboard, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from bot.admin import content
+from bot.admin.csrf import check_csrf
+from bot.admin.router import EDITORS, READERS, _page, _user
+from bot.analytics import service as analytics
+from bot.db import utcnow
+from bot.dependencies import SessionDep
+from bot.faq.models import FaqEntry
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+PLAIN_LABELS = (
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "out_of_scope",
+    "activation_guide",
+    "request_handoff",
+    "handoff_status",
+    "commune_lookup",
+)
+
+
+def _labels(session: SessionDep) -> list[tuple[str, str]]:
+    topics = session.execute(select(FaqEntry.key, FaqEntry.title).order_by(FaqEntry.title)).all()
+    return [(f"faq/{k}", t) for k, t in topics] + [(x, x) for x in PLAIN_LABELS]
+
+
+def _ids(raw: str) -> list[int]:
+    try:
+        return [int(x) for x in raw.split(",") if x.strip()]
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="Danh sách không hợp lệ.") from exc
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, session: SessionDep) -> Response:
+    """Questions the assistant could not answer well, grouped, most asked first."""
+    _user(request, READERS)
+    groups = analytics.inbox(session)
+    return _page(
+        request,
+        "admin_inbox.html",
+        {"groups": groups, "labels": _labels(session), "done": request.query_params.get("done")},
+    )
+
+
+@router.post("/inbox/assign")
+def inbox_assign(
+    request: Request,
+    session: SessionDep,
+    ids: Annotated[str, Form(max_length=20000)],
+    label: Annotated[str, Form(max_length=96)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """The group's questions become training questions of a topic (used at the next training)."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    if label not in {value for value, _ in _labels(session)}:
+        raise HTTPException(status_code=400, detail="Chủ đề không có.")
+    turn_ids = _ids(ids)
+    added = analytics.assign(session, turn_ids, label=label, username=user["name"])
+    content.audit(
+        session,
+        username=user["name"],
+        action="inbox_assign",
+        target=label,
+        detail={"turns": turn_ids, "added": added},
+    )
+    return RedirectResponse("/admin/inbox?done=assign", status_code=303)
+
+
+@router.post("/inbox/dismiss")
+def inbox_dismiss(
+    request: Request,
+    session: SessionDep,
+    ids: Annotated[str, Form(max_length=20000)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Nothing to learn from these: they leave the inbox."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    turn_ids = _ids(ids)
+    analytics.dismiss(session, turn_ids)
+    content.audit(
+        session, username=user["name"], action="inbox_dismiss", detail={"turns": turn_ids}
+    )
+    return RedirectResponse("/admin/inbox?done=dismiss", status_code=303)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, session: SessionDep) -> Response:
+    """Conversations, topics, fallback rate, handoffs and their times."""
+    _user(request, READERS)
+    figures = analytics.dashboard(session, now=utcnow())
+    peak = max([d["messages"] for d in figures["per_day"]] + [1])
+    top = max([n for _, n in figures["topics"]] + [1])
+    return _page(request, "admin_dashboard.html", {"f": figures, "peak": peak, "top": top})
+
+
+@router.get("/export/{table}.csv")
+def export(request: Request, session: SessionDep, table: str) -> Response:
+    """Each dashboard table as CSV (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
+    _user(request, READERS)
+    figures = analytics.dashboard(session, now=utcnow())
+    rows: list[dict[str, Any]]
+    if table == "per_day":
+        rows = figures["per_day"]
+    elif table == "topics":
+        rows = [{"topic": k, "messages": n} for k, n in figures["topics"]]
+    elif table == "handoffs":
+        rows = figures["handoffs"]
+    elif table == "unanswered":
+        rows = [
+            {"question": g.text, "count": g.count, "model_guess": g.guess}
+            for g in analytics.inbox(session)
+        ]
+    else:
+        raise HTTPException(status_code=404)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["empty"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{table}.csv"'},
+    )

@@ -1,0 +1,1 @@
+"""What citizens asked and how it went: turns, the unanswered inbox, the figures."""

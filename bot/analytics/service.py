@@ -1,0 +1,219 @@
+"""Recording turns, the unanswered-questions inbox, and the dashboard figures."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.analytics.models import ChatTurn, TrainingQuestion
+from bot.handoff.models import HandoffTicket, TicketStatus
+from bot.handoff.outbox import as_utc
+from bot.handoff.redact import redact
+from nlu.text import fold
+
+__all__ = [
+    "Group",
+    "assign",
+    "dashboard",
+    "dismiss",
+    "inbox",
+    "record_turn",
+]
+
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_RESPONSES = {"utter_default", "utter_default_handoff"}
+LOW_CONFIDENCE = 0.55
+SIMILAR = 85
+
+
+def record_turn(session: Session, tracker: dict[str, Any], response: str) -> None:
+    """Keep the citizen message behind an NLG request once (several responses share it)."""
+    latest = tracker.get("latest_message") or {}
+    message_id = latest.get("message_id")
+    text = str(latest.get("text") or "")
+    if not message_id or not text:
+        return
+    intent = (latest.get("intent") or {}).get("name") or ""
+    confidence = float((latest.get("intent") or {}).get("confidence") or 0.0)
+    if intent == "faq":
+        chosen = ((latest.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        intent = str(chosen.get("intent_response_key") or "faq")
+        confidence = min(confidence, float(chosen.get("confidence") or 0.0))
+    sender = str(tracker.get("sender_id") or "")
+    typed = not text.startswith("/")
+    unanswered = typed and (
+        intent == FALLBACK_INTENT or response in FALLBACK_RESPONSES or confidence < LOW_CONFIDENCE
+    )
+    try:
+        with session.begin_nested():
+            session.add(
+                ChatTurn(
+                    message_id=str(message_id)[:64],
+                    sender=sender[:128],
+                    channel=sender.split(":", 1)[0] if ":" in sender else "web",
+                    text=redact(text)[:500],
+                    intent=intent[:96],
+                    confidence=confidence,
+                    response=response[:128],
+                    unanswered=unanswered,
+                )
+            )
+    except IntegrityError:
+        pass  # a second response of the same turn
+
+
+# --- the inbox --------------------------------------------------------------------------------
+@dataclass
+class Group:
+    """Similar unanswered questions, shown once with a count."""
+
+    text: str
+    ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    guesses: Counter[str] = field(default_factory=Counter)
+    last_seen: datetime | None = None
+
+    @property
+    def count(self) -> int:
+        """How many times it was asked."""
+        return len(self.ids)
+
+    @property
+    def guess(self) -> str:
+        """What the model thought it was (the most frequent label)."""
+        return self.guesses.most_common(1)[0][0] if self.guesses else ""
+
+
+def _key(text: str) -> str:
+    return " ".join(fold(text.lower()).split())
+
+
+def inbox(session: Session, *, limit: int = 1000) -> list[Group]:
+    """Unanswered or doubtful questions not yet reviewed, similar ones together, most first."""
+    turns = session.scalars(
+        select(ChatTurn)
+        .where(ChatTurn.unanswered.is_(True), ChatTurn.reviewed.is_(False))
+        .order_by(ChatTurn.id.desc())
+        .limit(limit)
+    ).all()
+    groups: list[Group] = []
+    keys: list[str] = []
+    for turn in turns:
+        key = _key(turn.text)
+        match = next(
+            (
+                g
+                for g, k in zip(groups, keys, strict=True)
+                if fuzz.token_set_ratio(key, k) >= SIMILAR
+            ),
+            None,
+        )
+        if match is None:
+            match = Group(text=turn.text, last_seen=turn.created_at)
+            groups.append(match)
+            keys.append(key)
+        match.ids.append(turn.id)
+        if turn.text not in match.texts:
+            match.texts.append(turn.text)
+        match.guesses[turn.intent] += 1
+    return sorted(groups, key=lambda g: (-g.count, g.text))
+
+
+def assign(session: Session, turn_ids: list[int], *, label: str, username: str) -> int:
+    """The questions become training questions of ``label``; return how many were added."""
+    texts = sorted(
+        {t.text for t in session.scalars(select(ChatTurn).where(ChatTurn.id.in_(turn_ids)))}
+    )
+    known = set(
+        session.scalars(select(TrainingQuestion.text).where(TrainingQuestion.label == label))
+    )
+    added = 0
+    for text in texts:
+        if text not in known:
+            session.add(TrainingQuestion(label=label, text=text, username=username))
+            added += 1
+    dismiss(session, turn_ids)
+    return added
+
+
+def dismiss(session: Session, turn_ids: list[int]) -> None:
+    """Mark questions as reviewed (they leave the inbox)."""
+    session.execute(
+        update(ChatTurn)
+        .where(ChatTurn.id.in_(turn_ids))
+        .values(reviewed=True)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+def dashboard(session: Session, *, now: datetime, days: int = 30) -> dict[str, Any]:
+    """Every figure of the dashboard, over the last ``days`` days."""
+    since = now - timedelta(days=days)
+    turns = session.scalars(select(ChatTurn).where(ChatTurn.created_at >= since)).all()
+    tickets = session.scalars(select(HandoffTicket).where(HandoffTicket.created_at >= since)).all()
+
+    per_day: dict[date, dict[str, Any]] = {}
+    for offset in range(days, -1, -1):
+        per_day[(now - timedelta(days=offset)).date()] = {"senders": set(), "messages": 0}
+    for t in turns:
+        day = per_day.setdefault(as_utc(t.created_at).date(), {"senders": set(), "messages": 0})
+        day["senders"].add(t.sender)
+        day["messages"] += 1
+    typed = [t for t in turns if not t.text.startswith("/")]
+    topics = Counter(t.intent for t in turns if t.intent.startswith("faq/"))
+
+    by_status: dict[str, Counter[str]] = defaultdict(Counter)
+    by_channel: dict[str, dict[str, list[float]]] = defaultdict(
+        lambda: {"claim": [], "resolve": []}
+    )
+    for k in tickets:
+        by_status[k.commune_label or "(chưa rõ xã)"][k.status] += 1
+        if k.claimed_at:
+            by_channel[k.channel]["claim"].append(
+                (as_utc(k.claimed_at) - as_utc(k.created_at)).total_seconds()
+            )
+        if k.closed_at and k.status == TicketStatus.RESOLVED:
+            by_channel[k.channel]["resolve"].append(
+                (as_utc(k.closed_at) - as_utc(k.created_at)).total_seconds()
+            )
+
+    def median_min(values: list[float]) -> float | None:
+        return round(statistics.median(values) / 60, 1) if values else None
+
+    return {
+        "days": days,
+        "per_day": [
+            {"day": d.isoformat(), "conversations": len(v["senders"]), "messages": v["messages"]}
+            for d, v in sorted(per_day.items())
+        ],
+        "messages": len(turns),
+        "conversations": len({t.sender for t in turns}),
+        "fallback_rate": round(sum(t.unanswered for t in typed) / len(typed), 3) if typed else None,
+        "channels": dict(Counter(t.channel for t in turns)),
+        "topics": topics.most_common(10),
+        "handoffs": sorted(
+            (
+                {
+                    "commune": c,
+                    **{s.value: n[s.value] for s in TicketStatus},
+                    "total": sum(n.values()),
+                }
+                for c, n in by_status.items()
+            ),
+            key=lambda r: -r["total"],
+        ),
+        "times": {
+            ch: {"claim_min": median_min(v["claim"]), "resolve_min": median_min(v["resolve"])}
+            for ch, v in sorted(by_channel.items())
+        },
+        "tickets": len(tickets),
+    }

@@ -1,0 +1,142 @@
+"""Turns recorded from the NLG endpoint, the unanswered inbox, the dashboard, CSV export."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from bot.analytics.models import ChatTurn, TrainingQuestion
+from bot.db import session_scope
+from tests.bot.test_admin import csrf_of, make_admin
+from tests.bot.test_admin_content import log_in
+
+
+def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_conf=0.9):
+    latest = {
+        "text": text,
+        "message_id": uuid.uuid4().hex,
+        "intent": {"name": intent, "confidence": confidence},
+    }
+    if faq_key:
+        latest["response_selector"] = {
+            "faq": {"response": {"intent_response_key": f"faq/{faq_key}", "confidence": faq_conf}}
+        }
+    body = {
+        "response": response,
+        "arguments": {},
+        "tracker": {"sender_id": sender, "latest_message": latest},
+    }
+    assert client.post("/nlg", json=body).status_code == 200
+    return latest["message_id"]
+
+
+def test_turns_are_recorded_once_and_masked(client, session_factory):
+    mid = turn(
+        client,
+        "web:a",
+        "otp ko ve so 0912345678",
+        "faq",
+        0.97,
+        "utter_faq/otp_not_received",
+        "otp_not_received",
+    )
+    # a second response of the same turn
+    body = {
+        "response": "utter_menu",
+        "tracker": {
+            "sender_id": "web:a",
+            "latest_message": {
+                "text": "otp ko ve so 0912345678",
+                "message_id": mid,
+                "intent": {"name": "faq", "confidence": 0.97},
+            },
+        },
+    }
+    client.post("/nlg", json=body)
+    turn(client, "tg:7", "con ga co may chan", "nlu_fallback", 0.3, "utter_default")
+    turn(client, "zalo:9", "/show_menu", "show_menu", 1.0, "utter_menu")
+    with session_scope(session_factory) as session:
+        rows = session.scalars(select(ChatTurn).order_by(ChatTurn.id)).all()
+        assert [(r.channel, r.intent, r.unanswered) for r in rows] == [
+            ("web", "faq/otp_not_received", False),
+            ("tg", "nlu_fallback", True),
+            ("zalo", "show_menu", False),
+        ]
+        assert "0912345678" not in rows[0].text
+
+
+def test_inbox_groups_similar_questions_and_assigns_them(client, session_factory):
+    for text in ("de an 06 la gi", "đề án 06 là gì vậy", "de an 06 la gi ad"):
+        turn(client, f"web:{text}", text, "nlu_fallback", 0.2, "utter_default")
+    turn(
+        client,
+        "web:x",
+        "reset may xong vao vneid k dc",
+        "faq",
+        0.4,
+        "utter_faq/new_device",
+        "new_device",
+        0.4,
+    )
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/inbox")
+    assert page.status_code == 200 and "× 3" in page.text and "× 1" in page.text
+    with session_scope(session_factory) as session:
+        ids = [t.id for t in session.scalars(select(ChatTurn).where(ChatTurn.text.like("%06%")))]
+    done = client.post(
+        "/admin/inbox/assign",
+        data={
+            "ids": ",".join(map(str, ids)),
+            "label": "faq/campaign_info",
+            "csrf": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with session_scope(session_factory) as session:
+        questions = session.scalars(select(TrainingQuestion).order_by(TrainingQuestion.text)).all()
+        assert [(q.label, q.text) for q in questions] == [
+            ("faq/campaign_info", "de an 06 la gi"),
+            ("faq/campaign_info", "de an 06 la gi ad"),
+            ("faq/campaign_info", "đề án 06 là gì vậy"),
+        ]
+    page = client.get("/admin/inbox")
+    assert "× 3" not in page.text and "reset may xong" in page.text
+    refused = client.post("/admin/inbox/dismiss", data={"ids": "1", "csrf": "forged"})
+    assert refused.status_code == 403
+
+
+def test_dashboard_and_csv(client, session_factory):
+    turn(client, "web:a", "otp ko ve", "faq", 0.9, "utter_faq/otp_not_received", "otp_not_received")
+    turn(
+        client, "web:a", "quen mat khau", "faq", 0.9, "utter_faq/forgot_password", "forgot_password"
+    )
+    turn(
+        client,
+        "tg:b",
+        "otp khong den",
+        "faq",
+        0.9,
+        "utter_faq/otp_not_received",
+        "otp_not_received",
+    )
+    turn(client, "tg:b", "abc xyz", "nlu_fallback", 0.1, "utter_default")
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/dashboard")
+    assert page.status_code == 200
+    assert 'id="conversations">2<' in page.text and 'id="messages">4<' in page.text
+    assert 'id="fallback">25.0 %<' in page.text
+    topics = client.get("/admin/export/topics.csv")
+    assert topics.headers["content-type"].startswith("text/csv")
+    assert topics.text.splitlines()[:3] == [
+        "\ufefftopic,messages",
+        "faq/otp_not_received,2",
+        "faq/forgot_password,1",
+    ]
+    assert client.get("/admin/export/secrets.csv").status_code == 404
+
+
+def test_pages_need_a_login(client):
+    for path in ("/admin/inbox", "/admin/dashboard", "/admin/export/topics.csv"):
+        assert client.get(path, follow_redirects=False).status_code == 303
