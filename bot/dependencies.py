@@ -32,5 +32,7 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so whatever the client does next
+# (follow a redirect, send the next message) sees this request's writes.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

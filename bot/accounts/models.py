@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
@@ -19,4 +19,6 @@ class UserAccount(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # admin | officer | viewer
+    # an officer's console account sees the tickets of that officer's commune
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

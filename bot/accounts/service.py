@@ -41,13 +41,19 @@ def authenticate(*, session: Session, username: str, password: str) -> UserAccou
     return account
 
 
-def create_account(*, session: Session, username: str, password: str, role: str) -> UserAccount:
+def create_account(
+    *, session: Session, username: str, password: str, role: str, officer_id: int | None = None
+) -> UserAccount:
     """Add a console account (admin, officer or viewer) with a hashed password."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    if (role == "officer") != (officer_id is not None):
+        raise ValueError("an officer account is linked to exactly one officer")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password needs {MIN_PASSWORD}+ characters")
-    account = UserAccount(username=username, password_hash=_hasher.hash(password), role=role)
+    account = UserAccount(
+        username=username, password_hash=_hasher.hash(password), role=role, officer_id=officer_id
+    )
     session.add(account)
     session.flush()
     return account

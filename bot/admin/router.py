@@ -48,7 +48,9 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> Response:
-    """Every text citizens see, with links to edit them."""
+    """Every text citizens see, with links to edit them (officers go to their tickets)."""
+    if (request.session.get("user") or {}).get("role") == "officer":
+        return RedirectResponse("/admin/tickets", status_code=303)
     _user(request, READERS)
     entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title)).all()
     responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name)).all()
@@ -220,7 +222,12 @@ def login(
         )
     content.audit(session, username=account.username, action="login", ip=ip)
     request.session.clear()
-    request.session["user"] = {"id": account.id, "name": account.username, "role": account.role}
+    request.session["user"] = {
+        "id": account.id,
+        "name": account.username,
+        "role": account.role,
+        "officer_id": account.officer_id,
+    }
     return RedirectResponse("/admin/", status_code=303)
 
 

@@ -51,3 +51,11 @@ def test_web_chat_page_is_served_without_external_resources(client):
 
 def test_health(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_writes_are_committed_before_the_response_is_sent(client, session_factory):
+    # The next request (a redirect, the citizen's next message) must see this one's writes.
+    from bot.dependencies import SessionDep
+
+    depends = SessionDep.__metadata__[0]
+    assert depends.scope == "function"

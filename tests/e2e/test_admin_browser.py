@@ -90,7 +90,7 @@ def test_log_in_edit_live_then_revert(browser, stack, admin):
     original = fee_answer(stack)
     assert ask_fee(stack) == original
     page = logged_in(browser, stack, admin)
-    assert page.is_visible("text=Câu trả lời theo chủ đề")
+    page.wait_for_selector("text=Câu trả lời theo chủ đề")
     shoot(page, "content-list")
 
     page.click("a[href='/admin/faq/fee']")
@@ -98,7 +98,7 @@ def test_log_in_edit_live_then_revert(browser, stack, admin):
         "#answer", "Làm tài khoản định danh điện tử hoàn toàn miễn phí, không ai được thu tiền."
     )
     page.click("text=Lưu và áp dụng ngay")
-    assert page.is_visible("text=Đã lưu.")
+    page.wait_for_selector("text=Đã lưu.")
     shoot(page, "edit-answer")
     # the chat answers with the new text at once: no retraining, no restart
     assert (
@@ -107,7 +107,7 @@ def test_log_in_edit_live_then_revert(browser, stack, admin):
     )
 
     page.click("text=Khôi phục bản này")
-    assert page.is_visible("text=Đã khôi phục bản trước.")
+    page.wait_for_selector("text=Đã khôi phục bản trước.")
     assert ask_fee(stack) == original
     page.goto(f"{stack.app_url}/admin/audit")
     assert page.locator("td", has_text="faq:fee").count() >= 2
@@ -132,7 +132,7 @@ def test_a_stored_script_is_shown_as_text_everywhere(browser, stack, admin):
     page.goto(f"{stack.app_url}/admin/faq/fee")
     page.fill("#answer", XSS)
     page.click("text=Lưu và áp dụng ngay")
-    assert page.is_visible("text=Đã lưu.")
+    page.wait_for_selector("text=Đã lưu.")
     # the three channel previews show the script as characters, and nothing ran
     for channel in ("Web chat", "Telegram", "Zalo"):
         bubble = page.locator(f".preview[data-channel='{channel}'] .bubble").first
@@ -167,6 +167,54 @@ def test_a_viewer_reads_but_cannot_edit(browser, stack):
         )
     page = logged_in(browser, stack, name, viewport=PHONE)
     page.goto(f"{stack.app_url}/admin/faq/fee")
-    assert page.is_visible("text=Người dân sẽ thấy")
+    page.wait_for_selector("text=Người dân sẽ thấy")
     assert page.locator("text=Lưu và áp dụng ngay").count() == 0
+    page.close()
+
+
+def test_an_officer_sees_only_their_communes(browser, stack):
+    from bot.communes.models import Commune
+    from bot.db import utcnow
+    from bot.handoff import service
+    from bot.handoff.models import Officer
+
+    name = f"cb{uuid.uuid4().hex[:6]}"
+    marker = uuid.uuid4().hex[:6]
+    with session_scope(stack.session_factory) as session:
+        mine = session.scalar(select(Commune).where(Commune.name == "Ia Chim"))
+        other = session.scalar(select(Commune).where(Commune.name == "Sa Thầy"))
+        officer = Officer(
+            name="Y Blúp", telegram_user_id=int(uuid.uuid4().int % 10**9), commune_id=mine.id
+        )
+        session.add(officer)
+        session.flush()
+        accounts_service.create_account(
+            session=session, username=name, password=PASSWORD, role="officer", officer_id=officer.id
+        )
+        for commune in (mine, other):
+            service.open_ticket(
+                session,
+                service.NewTicket(
+                    channel="web",
+                    sender=f"web:{marker}-{commune.id}",
+                    commune_id=commune.id,
+                    commune_label=f"xã {commune.name}",
+                    description=f"{marker} ở {commune.name}",
+                ),
+                now=utcnow(),
+                routing=service.Routing(),
+            )
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{stack.app_url}/admin/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{stack.app_url}/admin/tickets")
+    page.wait_for_selector(f"text={marker} ở Ia Chim")
+    assert page.locator(f"text={marker} ở Sa Thầy").count() == 0
+    shoot(page, "officer-tickets")
+    page.locator(".ticket", has_text=f"{marker} ở Ia Chim").locator("a").click()
+    page.click("text=Nhận xử lý")
+    page.wait_for_url("**result=done")
+    page.wait_for_selector("text=Cán bộ xử lý: Y Blúp")
     page.close()

@@ -1,0 +1,282 @@
+"""Console pages for handoffs: officers work their commune's tickets; admins manage communes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.admin import content
+from bot.admin.csrf import check_csrf
+from bot.admin.router import EDITORS, _page, _user
+from bot.communes.models import Commune
+from bot.db import utcnow
+from bot.dependencies import SessionDep
+from bot.handoff import officers as officer_admin
+from bot.handoff import service
+from bot.handoff.models import ACTIVE_STATUSES, HandoffTicket, Officer, TicketMessage, TicketStatus
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+DESK = {"admin", "viewer", "officer"}
+_RESULTS = {
+    service.ActResult.DONE: "Đã xong.",
+    service.ActResult.TAKEN: "Yêu cầu này đã có cán bộ khác nhận.",
+    service.ActResult.CLOSED: "Yêu cầu này đã đóng.",
+    service.ActResult.FORBIDDEN: "Yêu cầu này không thuộc xã của bạn.",
+    service.ActResult.UNKNOWN: "Không tìm thấy yêu cầu này.",
+    service.ActResult.LATE: "Đã gửi, nhưng đã quá 48 giờ từ tin cuối của người dân (Zalo).",
+}
+OFFICER_FIELDS = ["name", "telegram_user_id", "commune", "supervisor", "active"]
+
+
+def _officer(session: SessionDep, user: dict[str, Any]) -> Officer | None:
+    officer_id = user.get("officer_id")
+    return session.get(Officer, officer_id) if officer_id else None
+
+
+def _scope(session: SessionDep, user: dict[str, Any]) -> tuple[Officer | None, Any]:
+    query = select(HandoffTicket).options(selectinload(HandoffTicket.claimed_by))
+    if user["role"] != "officer":
+        return None, query
+    officer = _officer(session, user)
+    if officer is None or not officer.active:
+        raise HTTPException(status_code=403, detail="Tài khoản cán bộ chưa gắn với xã nào.")
+    if not officer.is_supervisor:
+        query = query.where(HandoffTicket.commune_id == officer.commune_id)
+    return officer, query
+
+
+@router.get("/tickets", response_class=HTMLResponse)
+def tickets(request: Request, session: SessionDep, status: str = "active") -> Response:
+    """Tickets the user may see: an officer's commune, or all of them for admins."""
+    user = _user(request, DESK)
+    _, query = _scope(session, user)
+    if status == "active":
+        query = query.where(HandoffTicket.status.in_(ACTIVE_STATUSES))
+    elif status in {s.value for s in TicketStatus}:
+        query = query.where(HandoffTicket.status == status)
+    rows = session.scalars(query.order_by(HandoffTicket.id.desc()).limit(200)).all()
+    return _page(request, "admin_tickets.html", {"tickets": rows, "status": status})
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket(request: Request, session: SessionDep, ticket_id: int) -> Response:
+    """One ticket: what the citizen said, the conversation, the actions."""
+    user = _user(request, DESK)
+    _, query = _scope(session, user)
+    found = session.scalar(query.where(HandoffTicket.id == ticket_id))
+    if found is None:
+        raise HTTPException(status_code=404)
+    messages = session.scalars(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)
+    ).all()
+    return _page(
+        request,
+        "admin_ticket.html",
+        {"t": found, "messages": messages, "result": request.query_params.get("result")},
+    )
+
+
+@router.post("/tickets/{ticket_id}/{action}")
+def act(
+    request: Request,
+    session: SessionDep,
+    ticket_id: int,
+    action: str,
+    csrf: Annotated[str, Form(max_length=128)],
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Claim, reply or close: the same actions as on Telegram, for officer accounts."""
+    check_csrf(request, csrf)
+    user = _user(request, {"officer"})
+    officer, _ = _scope(session, user)
+    assert officer is not None  # noqa: S101 - officer accounts always have one (checked above)
+    now = utcnow()
+    if action == "claim":
+        result, _ = service.claim(session, ticket_id, officer, now=now)
+    elif action == "close":
+        result, _ = service.resolve(session, ticket_id, officer, note=text.strip() or None, now=now)
+    elif action == "reply":
+        found = session.get(HandoffTicket, ticket_id)
+        if found is None or not text.strip():
+            raise HTTPException(status_code=400, detail="Cần nội dung tin nhắn.")
+        result = service.officer_reply(session, found, officer, text.strip(), now=now)
+    else:
+        raise HTTPException(status_code=404)
+    content.audit(
+        session,
+        username=user["name"],
+        action=f"ticket_{action}",
+        target=f"HT-{ticket_id:06d}",
+        detail={"result": result.value},
+    )
+    outbox = getattr(request.app.state, "outbox", None)
+    if outbox is not None:
+        outbox.wake()
+    return RedirectResponse(f"/admin/tickets/{ticket_id}?result={result.value}", status_code=303)
+
+
+# --- communes and officers (admins) ----------------------------------------------------------
+@router.get("/communes", response_class=HTMLResponse)
+def communes(request: Request, session: SessionDep) -> Response:
+    """Communes with their former units, alert group and officers."""
+    _user(request, EDITORS)
+    rows = session.scalars(
+        select(Commune).options(selectinload(Commune.former_units)).order_by(Commune.name)
+    ).all()
+    people = session.scalars(select(Officer).order_by(Officer.name)).all()
+    demand: dict[int | None, int] = {}
+    for commune_id in session.scalars(select(HandoffTicket.commune_id)):
+        demand[commune_id] = demand.get(commune_id, 0) + 1
+    return _page(
+        request,
+        "admin_communes.html",
+        {
+            "communes": rows,
+            "officers": people,
+            "demand": demand,
+            "msg": request.query_params.get("msg"),
+        },
+    )
+
+
+@router.post("/communes/{commune_id}/group")
+def set_group(
+    request: Request,
+    session: SessionDep,
+    commune_id: int,
+    csrf: Annotated[str, Form(max_length=128)],
+    chat_id: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Send the commune's alerts to a Telegram group (empty: to each officer)."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    commune = session.get(Commune, commune_id)
+    if commune is None:
+        raise HTTPException(status_code=404)
+    try:
+        commune.officer_chat_id = int(chat_id) if chat_id.strip() else None
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail="Mã nhóm Telegram là một số.") from exc
+    content.audit(
+        session,
+        username=user["name"],
+        action="commune_group",
+        target=commune.name,
+        detail={"chat_id": commune.officer_chat_id},
+    )
+    return RedirectResponse("/admin/communes?msg=saved", status_code=303)
+
+
+@router.post("/officers")
+def add_officer(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form(max_length=128)],
+    name: Annotated[str, Form(min_length=2, max_length=120)],
+    telegram_user_id: Annotated[int, Form()],
+    commune: Annotated[str, Form(max_length=80)] = "",
+    supervisor: Annotated[bool, Form()] = False,
+) -> Response:
+    """Add or update an officer (linked to their Telegram account)."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    try:
+        officer_admin.add_officer(
+            session,
+            name=name,
+            telegram_id=telegram_user_id,
+            commune=commune or None,
+            supervisor=supervisor,
+        )
+    except officer_admin.OfficerError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    content.audit(
+        session, username=user["name"], action="officer_add", target=str(telegram_user_id)
+    )
+    return RedirectResponse("/admin/communes?msg=saved", status_code=303)
+
+
+@router.post("/officers/{telegram_user_id}/remove")
+def remove_officer(
+    request: Request,
+    session: SessionDep,
+    telegram_user_id: int,
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Deactivate an officer (kept for the record)."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    try:
+        officer_admin.remove_officer(session, telegram_id=telegram_user_id)
+    except officer_admin.OfficerError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    content.audit(
+        session, username=user["name"], action="officer_remove", target=str(telegram_user_id)
+    )
+    return RedirectResponse("/admin/communes?msg=saved", status_code=303)
+
+
+@router.get("/export/officers.csv")
+def export_officers(request: Request, session: SessionDep) -> Response:
+    """Officers as CSV (the same columns the import takes)."""
+    _user(request, EDITORS)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=OFFICER_FIELDS)
+    writer.writeheader()
+    for o in session.scalars(select(Officer).order_by(Officer.name)):
+        writer.writerow(
+            {
+                "name": o.name,
+                "telegram_user_id": o.telegram_user_id,
+                "commune": o.commune.name if o.commune else "",
+                "supervisor": "1" if o.is_supervisor else "0",
+                "active": "1" if o.active else "0",
+            }
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="officers.csv"'},
+    )
+
+
+@router.post("/officers/import")
+async def import_officers(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form(max_length=128)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Add or update officers from a CSV; nothing is saved if any row is wrong."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    raw = (await file.read(1_000_000)).decode("utf-8-sig", errors="replace")
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    errors = []
+    for i, row in enumerate(rows, start=2):
+        try:
+            officer = officer_admin.add_officer(
+                session,
+                name=(row.get("name") or "").strip(),
+                telegram_id=int(row.get("telegram_user_id") or ""),
+                commune=(row.get("commune") or "").strip() or None,
+                supervisor=(row.get("supervisor") or "0").strip() in {"1", "true", "x", "có"},
+            )
+            officer.active = (row.get("active") or "1").strip() not in {"0", "false", "không"}
+        except (officer_admin.OfficerError, ValueError) as exc:
+            errors.append(f"dòng {i}: {exc}")
+    if errors:
+        session.rollback()
+        raise HTTPException(status_code=400, detail="; ".join(errors[:10]))
+    content.audit(
+        session, username=user["name"], action="officer_import", detail={"rows": len(rows)}
+    )
+    return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)
