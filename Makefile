@@ -92,11 +92,15 @@ eval: model ## Classify FILE (default tests/eval/questions.yml) with the trained
 compare: model ## Evaluate our pipeline and Rasa's default pipeline on FILE, same data, same run
 	@mkdir -p var/log
 	@echo "Training Rasa's default pipeline on the same data (slow: it is the baseline)..."
-	@$(APP_PY) -m bot model --config $(BASELINE) > var/log/baseline.txt 2> var/log/train-baseline.log
+	@start=$$(date +%s); \
+	  $(APP_PY) -m bot model --config $(BASELINE) > var/log/baseline.txt 2> var/log/train-baseline.log; \
+	  echo "Baseline model ready in $$(( $$(date +%s) - start )) s (reused when the data did not change)"
 	@echo "== our pipeline (config.yml)"; \
-	  $(RASA_PY) scripts/evaluate.py --model "$$(tail -1 var/log/model.txt)" --file $(FILE) | tail -1
+	  $(RASA_PY) scripts/evaluate.py --model "$$(tail -1 var/log/model.txt)" --file $(FILE) \
+	  | grep -E '^(Misses|\{)'
 	@echo "== Rasa default pipeline ($(BASELINE))"; \
-	  $(RASA_PY) scripts/evaluate.py --model "$$(tail -1 var/log/baseline.txt)" --file $(FILE) | tail -1
+	  $(RASA_PY) scripts/evaluate.py --model "$$(tail -1 var/log/baseline.txt)" --file $(FILE) \
+	  | grep -E '^(Misses|\{)'
 
 crossval: install nlu-data ## 5-fold cross-validation of the NLU on the training data
 	$(RASA) test nlu --config config.yml --nlu data/nlu --cross-validation --folds 5 --out var/crossval

@@ -102,7 +102,10 @@ def main() -> int:
     print(table)
     print(f"Questions typed without diacritics: {len(typed_plain)}, accuracy {plain_acc:.3f}")
     misses = [(t, g, p) for t, g, p in zip(texts, gold, pred, strict=True) if g != p]
-    print(f"Misses: {len(misses)}")
+    wrong = sum(p != OUT_OF_SCOPE for _, _, p in misses)
+    # A wrong topic misleads; "I did not understand" / "I only answer VNeID questions"
+    # is honest and offers a way forward.
+    print(f"Misses: {len(misses)} (wrong answers {wrong}, non-answers {len(misses) - wrong})")
     for t, g, p in misses if args.errors else misses[:15]:
         print(f"  {g:28} -> {p:28} | {t[:90]}")
     print(
