@@ -88,12 +88,14 @@ def _relay(
     now: datetime,
 ) -> list[OutgoingMessage]:
     cancel = Button(**texts.cancel_button())
+    officer = ticket.claimed_by.name if ticket.claimed_by else None
     if text == texts.CANCEL_PAYLOAD or _says_cancel(text):
         handoff.cancel(session, ticket, now=now)
         out = [OutgoingMessage(text=texts.citizen_cancelled(ticket.code), buttons=[messages.MENU])]
+    elif text.startswith("/"):  # an old button or a command (/start, /menu): nothing to relay
+        out = [OutgoingMessage(text=texts.citizen_waiting(ticket.code, officer), buttons=[cancel])]
     else:
         handoff.citizen_message(session, ticket, text, now=now)
-        officer = ticket.claimed_by.name if ticket.claimed_by else None
         out = [OutgoingMessage(text=texts.citizen_relayed(ticket.code, officer), buttons=[cancel])]
     _remember_buttons(session=session, sender=sender, state=state, replies=out)
     return out

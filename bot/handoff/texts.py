@@ -134,6 +134,15 @@ def citizen_relayed(code: str, claimed_by: str | None) -> str:
     return f"Đã chuyển tin của bạn ({code}). Đang chờ cán bộ nhận, bạn vui lòng đợi."
 
 
+def citizen_waiting(code: str, claimed_by: str | None) -> str:
+    """A button or command while an officer has the conversation: where things stand."""
+    who = f"Cán bộ {claimed_by} đang xử lý" if claimed_by else "Đang chờ cán bộ nhận"
+    return (
+        f"{who} yêu cầu {code} của bạn. Bạn cứ nhắn nội dung, tin sẽ được chuyển cho cán bộ; "
+        'muốn hỏi trợ lý thì bấm "Hủy yêu cầu, hỏi trợ lý".'
+    )
+
+
 def citizen_claimed(code: str, officer_name: str) -> str:
     """Told when an officer takes the ticket."""
     return f"Cán bộ {officer_name} đã nhận yêu cầu {code} và sẽ nhắn cho bạn tại đây."

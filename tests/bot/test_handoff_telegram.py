@@ -258,6 +258,18 @@ def test_button_resolve_and_citizen_cancel(app_client, telegram, session_factory
     assert reply.json()["messages"][0]["text"].startswith(f"Đã hủy yêu cầu {second}")
     with session_scope(session_factory) as session:
         assert session.get(HandoffTicket, second_id).status == TicketStatus.CANCELLED
+    third_id, third = open_ticket(session_factory, clock, communes["xop"], sender="web:citizen-3")
+    button = app_client.post("/api/chat", json={"sender_id": "citizen-3", "text": "/show_menu"})
+    assert button.json()["messages"][0]["text"].startswith(f"Đang chờ cán bộ nhận yêu cầu {third}")
+    with session_scope(session_factory) as session:  # a payload is not relayed to officers
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.kind == "relay_to_officer")
+            )
+            == 0
+        )
     again = app_client.post("/api/chat", json={"sender_id": "citizen-2", "text": "/handoff_cancel"})
     assert again.json()["messages"][0]["text"].startswith("Bạn không có yêu cầu nào")
 
