@@ -11,9 +11,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
-from bot.admin import content
+from bot.admin import content, training
 from bot.admin.csrf import check_csrf, csrf_token
 from bot.admin.models import AuditEntry
+from bot.analytics import service as analytics
 from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.faq.models import FaqEntry, ResponseTemplate
@@ -55,6 +56,51 @@ def home(request: Request, session: SessionDep) -> Response:
     entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title)).all()
     responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name)).all()
     return _page(request, "admin_faq.html", {"entries": entries, "responses": responses})
+
+
+# --- new topics -------------------------------------------------------------------------
+@router.get("/topics/new", response_class=HTMLResponse)
+def topic_form(request: Request, q: str = "", ids: str = "") -> Response:
+    """A new topic (optionally from an inbox group: its questions come along)."""
+    _user(request, EDITORS)
+    return _page(
+        request, "admin_topic.html", {"questions": q, "ids": ids, "error": None, "form": {}}
+    )
+
+
+@router.post("/topics", response_class=HTMLResponse)
+def topic_create(
+    request: Request,
+    session: SessionDep,
+    key: Annotated[str, Form(max_length=64)],
+    title: Annotated[str, Form(max_length=200)],
+    answer: Annotated[str, Form(max_length=5000)],
+    questions: Annotated[str, Form(max_length=20000)],
+    csrf: Annotated[str, Form(max_length=128)],
+    ids: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
+    """Create the topic: its answer is live at once, its questions need the next training."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    lines = [q for q in questions.splitlines() if q.strip()]
+    try:
+        entry = training.create_topic(
+            session, key=key, title=title, answer=answer, questions=lines, username=user["name"]
+        )
+        turn_ids = [int(x) for x in ids.split(",") if x.strip()]
+    except (training.TopicError, ValueError) as exc:
+        session.rollback()
+        form = {"key": key, "title": title, "answer": answer}
+        return _page(
+            request,
+            "admin_topic.html",
+            {"questions": questions, "ids": ids, "error": str(exc), "form": form},
+            status_code=400,
+        )
+    if turn_ids:
+        analytics.dismiss(session, turn_ids)
+    content.audit(session, username=user["name"], action="topic_create", target=f"faq:{entry.key}")
+    return RedirectResponse(f"/admin/faq/{entry.key}?saved=1", status_code=303)
 
 
 # --- editing --------------------------------------------------------------------------

@@ -140,3 +140,51 @@ def test_dashboard_and_csv(client, session_factory):
 def test_pages_need_a_login(client):
     for path in ("/admin/inbox", "/admin/dashboard", "/admin/export/topics.csv"):
         assert client.get(path, follow_redirects=False).status_code == 303
+
+
+def test_a_new_topic_from_an_inbox_group(client, session_factory):
+    from bot.faq.models import FaqEntry
+
+    for text in ("doi ten tren vneid the nao", "đổi tên trên vneid thế nào ạ"):
+        turn(client, f"web:{text}", text, "nlu_fallback", 0.2, "utter_default")
+    log_in(client, "admin", make_admin(session_factory))
+    inbox_page = client.get("/admin/inbox").text
+    assert "Tạo chủ đề mới từ nhóm này" in inbox_page
+    with session_scope(session_factory) as session:
+        ids = ",".join(str(t.id) for t in session.scalars(select(ChatTurn)))
+    form = client.get(
+        "/admin/topics/new",
+        params={"q": "doi ten tren vneid the nao\nđổi tên trên vneid thế nào ạ", "ids": ids},
+    )
+    assert "doi ten tren vneid the nao" in form.text
+    created = client.post(
+        "/admin/topics",
+        data={
+            "key": "doi_ten",
+            "title": "Đổi họ tên",
+            "answer": "Khi đổi họ tên, bạn làm lại thẻ căn cước ở Công an xã.",
+            "questions": "doi ten tren vneid the nao\nđổi tên trên vneid thế nào ạ",
+            "ids": ids,
+            "csrf": csrf_of(form.text),
+        },
+        follow_redirects=False,
+    )
+    assert created.headers["location"] == "/admin/faq/doi_ten?saved=1"
+    assert "Tạo chủ đề mới từ nhóm này" not in client.get("/admin/inbox").text
+    with session_scope(session_factory) as session:
+        assert (
+            session.scalar(select(FaqEntry.title).where(FaqEntry.key == "doi_ten")) == "Đổi họ tên"
+        )
+        labels = set(session.scalars(select(TrainingQuestion.label)))
+        assert labels == {"faq/doi_ten"}
+    bad = client.post(
+        "/admin/topics",
+        data={
+            "key": "x",
+            "title": "T",
+            "answer": "a" * 30,
+            "questions": "a\nb",
+            "csrf": csrf_of(form.text),
+        },
+    )
+    assert bad.status_code == 400 and "Mã chủ đề" in bad.text
