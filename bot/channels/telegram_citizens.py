@@ -30,6 +30,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
+from bot.db import session_scope
 from bot.handoff.models import ProcessedUpdate
 from bot.handoff.outbox import Clock, enqueue
 
@@ -126,7 +127,7 @@ class CitizenFront:
         query = update.callback_query
         if query is None or query.message is None:
             return
-        with self._session() as session:
+        with session_scope(self._factory) as session:
             payload = expand_key(session, query.data or "")
         if payload is None:
             await _quietly(query.answer(STALE_BUTTON, show_alert=True))
@@ -167,9 +168,6 @@ class CitizenFront:
         self._send_fixed(update, messages.NOT_TEXT)
 
     # --- helpers -------------------------------------------------------------------------
-    def _session(self) -> Session:
-        return self._factory()
-
     def _officer(self, update: Update) -> bool:
         user = update.effective_user
         return user is not None and self._desk.is_officer(user.id)
@@ -179,8 +177,7 @@ class CitizenFront:
         if chat is None:
             return
         sender = f"tg:{chat.id}"
-        session = self._session()
-        try:
+        with session_scope(self._factory) as session:
             if not _first_time(session, update.update_id):
                 return
             replies: list[OutgoingMessage] = []
@@ -201,20 +198,13 @@ class CitizenFront:
                 key=f"tg:{update.update_id}",
                 now=self._clock(),
             )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
         self._wake()
 
     def _send_fixed(self, update: Update, reply: OutgoingMessage) -> None:
         chat = update.effective_chat
         if chat is None:
             return
-        session = self._session()
-        try:
+        with session_scope(self._factory) as session:
             if _first_time(session, update.update_id):
                 enqueue_replies(
                     session,
@@ -223,9 +213,6 @@ class CitizenFront:
                     key=f"tg:{update.update_id}",
                     now=self._clock(),
                 )
-                session.commit()
-        finally:
-            session.close()
         self._wake()
 
 

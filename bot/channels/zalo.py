@@ -235,38 +235,34 @@ class ZaloBridge:
         return len(ids)
 
     async def _handle(self, event_id: int) -> None:
-        session = self._factory()
         try:
-            event = session.get(InboundEvent, event_id)
-            if event is None or event.status != "pending":
-                return
-            data = event.payload
-            user = str(
-                (data.get("sender") or data.get("follower") or {}).get("id")
-                or data.get("user_id_by_app")
-            )
-            sender = f"{CHANNEL}:{user}"
-            replies = await self._replies(session, sender, data)
-            for i, reply in enumerate(merge_bubbles(replies)):
-                enqueue(
-                    session,
-                    channel=CHANNEL,
-                    destination=sender,
-                    kind="reply",
-                    payload={
-                        "text": reply.text,
-                        "buttons": [b.model_dump() for b in reply.buttons],
-                    },
-                    dedupe_key=f"zalo:{event.event_id}:{i}",
-                    now=self._clock(),
+            with session_scope(self._factory) as session:
+                event = session.get(InboundEvent, event_id)
+                if event is None or event.status != "pending":
+                    return
+                data = event.payload
+                user = str(
+                    (data.get("sender") or data.get("follower") or {}).get("id")
+                    or data.get("user_id_by_app")
                 )
-            event.status = "done"
-            session.commit()
-        except Exception as exc:
-            session.rollback()
+                sender = f"{CHANNEL}:{user}"
+                replies = await self._replies(session, sender, data)
+                for i, reply in enumerate(merge_bubbles(replies)):
+                    enqueue(
+                        session,
+                        channel=CHANNEL,
+                        destination=sender,
+                        kind="reply",
+                        payload={
+                            "text": reply.text,
+                            "buttons": [b.model_dump() for b in reply.buttons],
+                        },
+                        dedupe_key=f"zalo:{event.event_id}:{i}",
+                        now=self._clock(),
+                    )
+                event.status = "done"
+        except Exception as exc:  # rolled back: the event stays pending, up to 5 tries
             self._failed(event_id, exc)
-        finally:
-            session.close()
 
     async def _replies(
         self, session: Session, sender: str, data: dict[str, Any]
@@ -331,8 +327,7 @@ class ZaloTokens:
     async def refresh(self, *, failed: str | None) -> str:
         """Spend the refresh token once; if another worker already did, use its result."""
         async with self._lock:
-            session = self._factory()
-            try:
+            with session_scope(self._factory) as session:
                 row = session.scalar(select(ZaloToken).where(ZaloToken.id == 1).with_for_update())
                 fresh = row is not None and row.expires_at - self._clock() > timedelta(minutes=30)
                 if row is not None and row.access_token != failed and fresh:
@@ -344,24 +339,13 @@ class ZaloTokens:
                 )
                 access, new_refresh, expires_in = await self._call(refresh_token)
                 if row is None:
-                    row = ZaloToken(
-                        id=1,
-                        access_token=access,
-                        refresh_token=new_refresh,
-                        expires_at=self._clock(),
-                    )
+                    row = ZaloToken(id=1)
                     session.add(row)
                 row.access_token, row.refresh_token = access, new_refresh
                 row.expires_at = self._clock() + timedelta(seconds=expires_in)
                 row.updated_at = self._clock()
-                session.commit()
                 logger.info("zalo access token refreshed (valid %s s)", expires_in)
                 return access
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
 
     async def _call(self, refresh_token: str) -> tuple[str, str, int]:
         secret = self._settings.zalo_app_secret
