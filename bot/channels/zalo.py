@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -40,7 +39,15 @@ from bot.chat.render import split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
 from bot.db import session_scope
-from bot.handoff.outbox import Clock, Delivered, Job, PermanentError, RetryLater, enqueue
+from bot.handoff.outbox import (
+    Clock,
+    Delivered,
+    Job,
+    PermanentError,
+    Poller,
+    RetryLater,
+    enqueue,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +163,7 @@ def merge_bubbles(
     return [merged, *tail]
 
 
-class ZaloBridge:
+class ZaloBridge(Poller):
     """Stores verified events, then answers them in the background, once each."""
 
     def __init__(
@@ -173,7 +180,7 @@ class ZaloBridge:
         self._rasa = rasa
         self._clock = clock
         self._wake_outbox = wake_outbox
-        self._nudge = asyncio.Event()
+        super().__init__()
 
     def verify(self, raw: bytes, header: str) -> bool:
         """Whether a webhook call really comes from Zalo, and recently."""
@@ -197,25 +204,12 @@ class ZaloBridge:
         except IntegrityError:
             logger.info("zalo event %s already received", key)
             return False
-        self._nudge.set()
+        self.wake()
         return True
 
     async def run_forever(self, stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
         """Handle stored events until ``stop`` is set (also those left by a crash)."""
-        while not stop.is_set():
-            try:
-                busy = await self.handle_pending()
-            except Exception:
-                logger.exception("zalo round failed")
-                busy = 0
-            if not busy and not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._nudge.wait(), timeout=poll_s)
-                self._nudge.clear()
-
-    def wake(self) -> None:
-        """Stop waiting (shutdown)."""
-        self._nudge.set()
+        await self._poll(stop, self.handle_pending, poll_s=poll_s, name="zalo")
 
     async def handle_pending(self) -> int:
         """Answer every stored event not yet handled; return how many were tried."""

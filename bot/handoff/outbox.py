@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Clock",
+    "Poller",
     "Delivered",
     "OutboxWorker",
     "PermanentError",
@@ -135,7 +136,32 @@ def backoff_s(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
 
 
-class OutboxWorker:
+class Poller:
+    """Runs rounds of work until stopped: at once when woken, otherwise every ``poll_s``."""
+
+    def __init__(self) -> None:
+        self._nudge = asyncio.Event()
+
+    def wake(self) -> None:
+        """Start the next round now rather than at the next poll (new work was committed)."""
+        self._nudge.set()
+
+    async def _poll(
+        self, stop: asyncio.Event, round_: Callable[[], Awaitable[int]], *, poll_s: float, name: str
+    ) -> None:
+        while not stop.is_set():
+            try:
+                busy = await round_()
+            except Exception:  # a loop must outlive a database hiccup
+                logger.exception("%s round failed", name)
+                busy = 0
+            if not busy and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._nudge.wait(), timeout=poll_s)
+                self._nudge.clear()
+
+
+class OutboxWorker(Poller):
     """Claims due rows and delivers them; safe to run in several processes at once."""
 
     def __init__(
@@ -154,11 +180,7 @@ class OutboxWorker:
         self._lease = timedelta(seconds=lease_s)
         self._max_attempts = max_attempts
         self._batch = batch
-        self._nudge = asyncio.Event()
-
-    def wake(self) -> None:
-        """Deliver now rather than at the next poll (new rows were just committed)."""
-        self._nudge.set()
+        super().__init__()
 
     def claim(self) -> list[Job]:
         """Lease up to ``batch`` due rows of channels this worker can send."""
@@ -240,18 +262,13 @@ class OutboxWorker:
         tick: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Poll until ``stop`` is set; ``tick`` runs each round (the re-alert sweep)."""
-        while not stop.is_set():
-            try:
-                if tick is not None:
-                    await tick()
-                busy = await self.run_once()
-            except Exception:  # the worker must outlive a database hiccup
-                logger.exception("outbox round failed")
-                busy = 0
-            if not busy and not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._nudge.wait(), timeout=poll_s)
-                self._nudge.clear()
+
+        async def round_() -> int:
+            if tick is not None:
+                await tick()
+            return await self.run_once()
+
+        await self._poll(stop, round_, poll_s=poll_s, name="outbox")
 
     async def _deliver(self, job: Job) -> None:
         sender = self._senders[job.channel]
