@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.admin import content
 from bot.admin.csrf import check_csrf
-from bot.admin.router import EDITORS, _page, _user
+from bot.admin.router import EDITORS, _page, _user, csv_response
 from bot.communes.models import Commune
 from bot.db import utcnow
 from bot.dependencies import SessionDep
@@ -227,25 +227,17 @@ def remove_officer(
 def export_officers(request: Request, session: SessionDep) -> Response:
     """Officers as CSV (the same columns the import takes)."""
     _user(request, EDITORS)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=OFFICER_FIELDS)
-    writer.writeheader()
-    for o in session.scalars(select(Officer).order_by(Officer.name)):
-        writer.writerow(
-            {
-                "name": o.name,
-                "telegram_user_id": o.telegram_user_id,
-                "commune": o.commune.name if o.commune else "",
-                "supervisor": "1" if o.is_supervisor else "0",
-                "active": "1" if o.active else "0",
-            }
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="officers.csv"'},
-    )
+    rows = [
+        {
+            "name": o.name,
+            "telegram_user_id": o.telegram_user_id,
+            "commune": o.commune.name if o.commune else "",
+            "supervisor": "1" if o.is_supervisor else "0",
+            "active": "1" if o.active else "0",
+        }
+        for o in session.scalars(select(Officer).order_by(Officer.name))
+    ]
+    return csv_response(rows, OFFICER_FIELDS, "officers.csv")
 
 
 @router.post("/officers/import")

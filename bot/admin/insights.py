@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -12,7 +10,7 @@ from sqlalchemy import select
 
 from bot.admin import content
 from bot.admin.csrf import check_csrf
-from bot.admin.router import EDITORS, READERS, _page, _user
+from bot.admin.router import EDITORS, READERS, _page, _user, csv_response
 from bot.analytics import service as analytics
 from bot.db import utcnow
 from bot.dependencies import SessionDep
@@ -112,30 +110,20 @@ def dashboard(request: Request, session: SessionDep) -> Response:
 
 @router.get("/export/{table}.csv")
 def export(request: Request, session: SessionDep, table: str) -> Response:
-    """Each dashboard table as CSV (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
+    """Each dashboard table, and the unanswered inbox, as CSV."""
     _user(request, READERS)
-    figures = analytics.dashboard(session, now=utcnow())
     rows: list[dict[str, Any]]
-    if table == "per_day":
-        rows = figures["per_day"]
-    elif table == "topics":
-        rows = [{"topic": k, "messages": n} for k, n in figures["topics"]]
-    elif table == "handoffs":
-        rows = figures["handoffs"]
-    elif table == "unanswered":
+    if table == "unanswered":
         rows = [
             {"question": g.text, "count": g.count, "model_guess": g.guess}
             for g in analytics.inbox(session)
         ]
+    elif table in {"per_day", "topics", "handoffs"}:
+        figures = analytics.dashboard(session, now=utcnow())
+        if table == "topics":
+            rows = [{"topic": k, "messages": n} for k, n in figures["topics"]]
+        else:
+            rows = figures[table]
     else:
         raise HTTPException(status_code=404)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["empty"])
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{table}.csv"'},
-    )
+    return csv_response(rows, list(rows[0]) if rows else ["empty"], f"{table}.csv")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +46,20 @@ def _ip(request: Request) -> str:
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     context = {"csrf": csrf_token(request), "user": request.session.get("user"), **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def csv_response(rows: list[dict[str, Any]], fieldnames: list[str], filename: str) -> Response:
+    """Rows as a CSV download (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=fieldnames)
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("", response_class=HTMLResponse)
