@@ -26,7 +26,7 @@ from bot.communes.models import Commune
 from bot.communes.resolver import FormerUnit, Status
 from bot.config import get_settings
 from bot.db import create_engine_from_url, session_scope, utcnow
-from bot.handoff import service
+from bot.handoff import service, texts
 from bot.handoff.models import TicketStatus
 from nlu.text import fold
 
@@ -258,7 +258,7 @@ class ActionSubmitHandoff(Action):
             response="utter_ho_created",
             code=code,
             commune=where,
-            buttons=[{"title": "Hủy yêu cầu, hỏi trợ lý", "payload": "/handoff_cancel"}],
+            buttons=[texts.cancel_button()],
         )
         return _reset()
 

@@ -118,15 +118,6 @@ def _age(then: datetime, now: datetime) -> str:
 
 
 # --- to the citizen (plain text, shown by every channel) -----------------------
-def citizen_ticket_created(code: str, commune_label: str) -> str:
-    """Told once the ticket is committed."""
-    return (
-        f"Đã gửi yêu cầu của bạn tới cán bộ Công an {commune_label}. Mã yêu cầu: {code}.\n"
-        "Cán bộ sẽ nhắn lại ngay tại đây. Bạn cứ nhắn thêm thông tin, tôi chuyển hết cho cán bộ. "
-        "Cán bộ không bao giờ hỏi mã OTP, mật khẩu hay mật mã của bạn."
-    )
-
-
 def citizen_relayed(code: str, claimed_by: str | None) -> str:
     """Receipt for a citizen message that went to the officer."""
     if claimed_by:
