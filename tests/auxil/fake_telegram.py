@@ -17,12 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.auxil.loopback import LoopbackServer, wait_until
 from tests.auxil.net import free_port
 
 SENDING = {"sendMessage", "editMessageText", "editMessageReplyMarkup"}
@@ -57,8 +57,7 @@ class FakeTelegram:
     def __post_init__(self) -> None:
         self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -76,12 +75,7 @@ class FakeTelegram:
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
         """Block until ``predicate()`` holds (the app delivers in the background)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out; sent={self.sent} edits={self.edits}")
+        wait_until(predicate, timeout, lambda: f"sent={self.sent} edits={self.edits}")
 
     # --- server ------------------------------------------------------------------
     def start(self) -> FakeTelegram:
@@ -89,23 +83,14 @@ class FakeTelegram:
         app = Starlette(
             routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Telegram did not start")
-            time.sleep(0.02)
+        self._server = LoopbackServer(app, self.port)
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Shut the server down."""
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._server.stop()
 
     async def _handle(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]

@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.auxil.loopback import LoopbackServer, wait_until
 from tests.auxil.net import free_port
 
 APP_ID = "1234567890"
@@ -42,8 +41,7 @@ class FakeZalo:
         self.valid_access: set[str] = set()
         self.valid_refresh: set[str] = {FIRST_REFRESH}
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def url(self) -> str:
@@ -64,12 +62,7 @@ class FakeZalo:
 
     def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
         """Block until ``predicate()`` holds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out; sent={self.sent} refreshes={self.refreshes}")
+        wait_until(predicate, timeout, lambda: f"sent={self.sent} refreshes={self.refreshes}")
 
     def start(self) -> FakeZalo:
         """Serve on a free loopback port."""
@@ -79,21 +72,14 @@ class FakeZalo:
                 Route("/v4/oa/access_token", self._refresh, methods=["POST"]),
             ]
         )
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.02)
+        self._server = LoopbackServer(app, self.port)
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Shut down."""
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._server.stop()
 
     def _take_fault(self) -> str | None:
         with self._lock:

@@ -9,6 +9,7 @@ from bot.admin.models import AuditEntry, Revision
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
 from tests.bot.test_admin import csrf_of, make_admin
+from tests.bot.test_nlg import nlg
 
 XSS = "<script>alert('x')</script> Bạn mang theo thẻ căn cước nhé."
 
@@ -20,16 +21,6 @@ def log_in(client, username, password):
         data={"username": username, "password": password, "csrf": csrf_of(form)},
         follow_redirects=False,
     )
-
-
-def nlg(client, name):
-    body = {
-        "response": name,
-        "arguments": {},
-        "tracker": {"sender_id": "web:x"},
-        "channel": {"name": "rest"},
-    }
-    return client.post("/nlg", json=body).json()
 
 
 def test_edit_is_served_at_once_then_reverted(client, session_factory):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ from bot.communes.models import Commune
 from bot.db import session_scope
 from bot.handoff.models import HandoffTicket, Officer, TicketStatus
 from tests.auxil.fake_telegram import callback_update, message_update, user
+from tests.auxil.loopback import wait_until
 from tests.e2e.conftest import PROVINCE_CHAT
 
 pytestmark = pytest.mark.e2e
@@ -30,16 +30,6 @@ def officer(stack):
         xop = session.scalar(select(Commune).where(Commune.name == "Xốp"))
         session.add(Officer(name="Hùng", telegram_user_id=OFFICER["id"], commune_id=xop.id))
     return OFFICER
-
-
-def wait_until(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def collect_inbox(stack, who, needle):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.faq.models import FaqEntry, ResponseTemplate
 from tests.auxil.fake_telegram import callback_update, message_update, user
+from tests.auxil.loopback import settled
 
 pytestmark = pytest.mark.e2e
 
@@ -18,14 +19,7 @@ _chat_ids = itertools.count(700_001)
 
 
 def wait_for_messages(telegram, chat_id, count, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = telegram.to(chat_id)
-        if len(got) >= count:
-            time.sleep(0.3)  # anything more would be a duplicate
-            return telegram.to(chat_id)
-        time.sleep(0.05)
-    raise AssertionError(f"chat {chat_id} got {telegram.to(chat_id)}")
+    return settled(lambda: telegram.to(chat_id), count, timeout)
 
 
 def keyboard(message):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.handoff.models import HandoffTicket, TicketStatus
+from tests.auxil.loopback import settled
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +30,7 @@ def text_event(user: str, text: str) -> dict:
 
 
 def wait_for(zalo, user, count, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(zalo.to(user)) >= count:
-            time.sleep(0.3)
-            return zalo.to(user)
-        time.sleep(0.05)
-    raise AssertionError(f"{user} got {zalo.to(user)}")
+    return settled(lambda: zalo.to(user), count, timeout)
 
 
 def test_question_then_button_payload_as_text(stack):
