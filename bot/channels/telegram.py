@@ -55,7 +55,7 @@ from bot.handoff.outbox import Clock, Delivered, Job, PermanentError, RetryLater
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["OfficerDesk", "TelegramSender", "build_application", "webhook_router"]
+__all__ = ["OfficerDesk", "TelegramSender", "build_application", "first_time", "webhook_router"]
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 _CALLBACK_RE = re.compile(r"^h:(claim|done):(\d+)$")
@@ -110,6 +110,17 @@ def build_application(settings: Settings, *, polling: bool) -> Application:  # t
 
 
 # --- outbox delivery ---------------------------------------------------------------
+def first_time(session: Session, update_id: int) -> bool:
+    """Record the update as handled in the caller's transaction; False if it already was."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdate(source="telegram", update_id=str(update_id)))
+    except IntegrityError:
+        logger.info("telegram update %s already handled", update_id)
+        return False
+    return True
+
+
 def _chat_id(destination: str) -> int:
     return int(destination.removeprefix("tg:"))
 
@@ -248,11 +259,7 @@ class OfficerDesk:
     ) -> tuple[bool, str | None]:
         """Run ``work`` in one transaction with the update's dedupe row; skip repeats."""
         with session_scope(self._factory) as session:
-            try:
-                with session.begin_nested():
-                    session.add(ProcessedUpdate(source="telegram", update_id=str(update.update_id)))
-            except IntegrityError:
-                logger.info("telegram update %s already handled", update.update_id)
+            if not first_time(session, update.update_id):
                 return False, None
             return True, work(session)
 

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import (
@@ -23,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import OfficerDesk, _quietly
+from bot.channels.telegram import OfficerDesk, _quietly, first_time
 from bot.chat import messages
 from bot.chat import service as chat_service
 from bot.chat.rasa_client import RasaClient
@@ -31,7 +30,6 @@ from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
 from bot.db import session_scope
-from bot.handoff.models import ProcessedUpdate
 from bot.handoff.outbox import Clock, enqueue
 
 logger = logging.getLogger(__name__)
@@ -178,7 +176,7 @@ class CitizenFront:
             return
         sender = f"tg:{chat.id}"
         with session_scope(self._factory) as session:
-            if not _first_time(session, update.update_id):
+            if not first_time(session, update.update_id):
                 return
             replies: list[OutgoingMessage] = []
             for text in texts:
@@ -205,7 +203,7 @@ class CitizenFront:
         if chat is None:
             return
         with session_scope(self._factory) as session:
-            if _first_time(session, update.update_id):
+            if first_time(session, update.update_id):
                 enqueue_replies(
                     session,
                     sender=f"tg:{chat.id}",
@@ -218,13 +216,3 @@ class CitizenFront:
 
 def _private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == "private"
-
-
-def _first_time(session: Session, update_id: int) -> bool:
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(source=CHANNEL, update_id=str(update_id)))
-    except IntegrityError:
-        logger.info("telegram update %s already handled", update_id)
-        return False
-    return True
