@@ -7,6 +7,7 @@ No platform library here: the Telegram layer lives in ``bot.channels``.
 
 from __future__ import annotations
 
+import logging
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from bot.handoff.models import (
 )
 from bot.handoff.outbox import as_utc, enqueue
 from bot.handoff.redact import redact
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ActResult",
@@ -205,6 +208,10 @@ def _alert(
     chats = _commune_chats(session, ticket) if level < 2 else _province_chats(session, routing)
     ticket.alert_level = level
     ticket.last_alert_at = now
+    if not chats:  # no officer, no supervisor, no HANDOFF_PROVINCE_CHAT_ID: only the console
+        logger.error(
+            "%s has nobody to alert: set HANDOFF_PROVINCE_CHAT_ID or add officers", ticket.code
+        )
     text = texts.alert_text(ticket, level=level, step_title=ticket.step)
     for chat_id in chats:
         enqueue(

@@ -550,3 +550,22 @@ def test_an_officer_is_warned_when_a_zalo_citizen_is_past_48_hours(
         service.citizen_message(session, ticket, "còn", now=clock() + td(hours=50))
         again = service.officer_reply(session, ticket, hung, "Vâng", now=clock() + td(hours=51))
         assert again is service.ActResult.DONE
+
+
+def test_a_ticket_nobody_can_be_alerted_about_is_logged(session_factory, clock, caplog):
+    with session_scope(session_factory) as session:
+        bla = session.scalar(select(Commune).where(Commune.name == "Đăk Bla"))
+        ticket = service.open_ticket(
+            session,
+            service.NewTicket(
+                channel="web",
+                sender="web:lonely",
+                commune_id=bla.id,
+                commune_label="phường Đăk Bla",
+                description="cần giúp",
+            ),
+            now=clock(),
+            routing=service.Routing(province_chat_id=None),
+        )
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert f"{ticket.code} has nobody to alert" in caplog.text
