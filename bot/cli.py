@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot import migrate, training
 from bot.accounts import service as accounts_service
+from bot.admin import retrain
 from bot.config import PROJECT_ROOT, get_settings
 from bot.db import create_engine_from_url, session_scope
 from bot.faq import content
@@ -67,6 +68,9 @@ def init_db() -> None:
         topics, responses = seed_database(session=session, root=settings.project_root)
         password = accounts_service.create_first_admin(session=session)
     engine.dispose()
+    link = retrain.ensure_live_link(settings.models_dir)
+    if link is not None:
+        print(f"Rasa's start model: {link} -> {link.resolve().name}")  # noqa: T201
     print(f"Database ready ({topics} new topics, {responses} new responses).")  # noqa: T201
     if password:
         print(  # noqa: T201
@@ -81,7 +85,13 @@ def run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, StackConfig
 
     settings = get_settings()
-    model = training.ensure_model(PROJECT_ROOT, RASA_BIN)
+    seed_model = training.ensure_model(PROJECT_ROOT, RASA_BIN)
+    engine = create_engine_from_url(settings.database_url)
+    with session_scope(sessionmaker(engine)) as session:
+        model = retrain.startup_model(settings, session, seed_model)
+    engine.dispose()
+    if model != seed_model:
+        print(f"Starting with the model published from the console: {model.name}")  # noqa: T201
     env = {"RASA_TOKEN": settings.rasa_token.get_secret_value()}
     stack = Stack(
         StackConfig(

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 15
     # A worker that dies mid-send frees its rows after this; keep it above telegram_timeout_s.
     outbox_lease_s: float = 30.0
+    # Train and publish from the console: the Rasa environment's `rasa`, where models go,
+    # the held-out evaluation file, and how much worse than the live model a candidate may
+    # score (accuracy and macro F1, 0.01 = one point) and still be published.
+    # Unset paths are under project_root.
+    training_rasa_bin: Path = Path(".venv-rasa/bin/rasa")
+    models_dir: Path = Path("models")
+    training_dir: Path = Path("var/training")
+    training_eval_file: Path = Path("tests/eval/questions.yml")
+    training_margin: float = 0.01
+    training_keep: int = 3  # earlier live models kept on disk for rollback
     project_root: Path = PROJECT_ROOT
 
     @field_validator(
@@ -77,6 +87,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (1-256 of A-Za-z0-9_-)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _paths_under_the_project(self) -> Settings:
+        for name in ("training_rasa_bin", "models_dir", "training_dir", "training_eval_file"):
+            value: Path = getattr(self, name)
+            if not value.is_absolute():
+                setattr(self, name, self.project_root / value)
         return self
 
     @model_validator(mode="after")

@@ -16,6 +16,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from bot import admin, chat, faq, web
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
+from bot.admin import publish as admin_publish
+from bot.admin.retrain import RasaAdmin, Trainer
 from bot.channels import runner
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
@@ -43,8 +45,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             app.state.rasa = RasaClient(http, settings.rasa_url)
+            app.state.trainer = Trainer(
+                app.state.session_factory,
+                settings,
+                RasaAdmin(http, settings.rasa_url, settings.rasa_token.get_secret_value()),
+                clock=clock,
+            )
             async with runner.running(app, settings, clock=clock):
                 yield
+            await app.state.trainer.stop()
         engine.dispose()
 
     app = FastAPI(title="Trợ lý VNeID", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -76,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     app.include_router(admin.router)
     app.include_router(admin_desk.router)  # before insights: /admin/export/officers.csv
     app.include_router(admin_insights.router)
+    app.include_router(admin_publish.router)
     app.include_router(web.router)
     app.include_router(telegram_channel.webhook_router())
     app.include_router(zalo_channel.webhook_router())

@@ -17,6 +17,7 @@ from bot.admin import content, training
 from bot.admin.csrf import check_csrf, csrf_token
 from bot.admin.models import AuditEntry
 from bot.analytics import service as analytics
+from bot.analytics.models import TrainingQuestion
 from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.faq.models import FaqEntry, ResponseTemplate
@@ -91,7 +92,7 @@ def topic_create(
     key: Annotated[str, Form(max_length=64)],
     title: Annotated[str, Form(max_length=200)],
     answer: Annotated[str, Form(max_length=5000)],
-    questions: Annotated[str, Form(max_length=20000)],
+    questions: Annotated[str, Form(max_length=100_000)],
     csrf: Annotated[str, Form(max_length=128)],
     ids: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
@@ -151,6 +152,57 @@ def faq_save(
             raise HTTPException(status_code=404) from exc
         return _edit_page(request, session, entry=entry, error=str(exc), status_code=400)
     return RedirectResponse(f"/admin/faq/{key}?saved=1", status_code=303)
+
+
+@router.post("/faq/{key}/questions")
+def faq_add_questions(
+    request: Request,
+    session: SessionDep,
+    key: str,
+    questions: Annotated[str, Form(max_length=100_000)],
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Add example questions to a topic (one per line); they count from the next training."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    if session.scalar(select(FaqEntry.id).where(FaqEntry.key == key)) is None:
+        raise HTTPException(status_code=404)
+    added = analytics.add_questions(
+        session, f"faq/{key}", questions.splitlines(), username=user["name"]
+    )
+    content.audit(
+        session,
+        username=user["name"],
+        action="questions_add",
+        target=f"faq:{key}",
+        detail={"added": added},
+    )
+    return RedirectResponse(f"/admin/faq/{key}?added={added}#questions", status_code=303)
+
+
+@router.post("/questions/{question_id}/delete")
+def delete_question(
+    request: Request,
+    session: SessionDep,
+    question_id: int,
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Remove an example question added in the console (a mistake)."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    question = session.get(TrainingQuestion, question_id)
+    if question is None:
+        raise HTTPException(status_code=404)
+    session.delete(question)
+    content.audit(
+        session,
+        username=user["name"],
+        action="question_delete",
+        target=question.label,
+        detail={"text": question.text},
+    )
+    key = question.label.removeprefix("faq/")
+    return RedirectResponse(f"/admin/faq/{key}#questions", status_code=303)
 
 
 @router.get("/responses/{name}", response_class=HTMLResponse)
@@ -215,11 +267,19 @@ def _edit_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    questions: list[TrainingQuestion] = []
     if entry is not None:
         target, text, buttons = (
             f"{content.FAQ}:{entry.key}",
             entry.answer,
             faq_buttons(session, entry),
+        )
+        questions = list(
+            session.scalars(
+                select(TrainingQuestion)
+                .where(TrainingQuestion.label == f"faq/{entry.key}")
+                .order_by(TrainingQuestion.id)
+            )
         )
     else:
         assert template is not None  # noqa: S101 - one of the two is given
@@ -239,6 +299,8 @@ def _edit_page(
             "error": error,
             "saved": request.query_params.get("saved"),
             "reverted": request.query_params.get("reverted"),
+            "added": request.query_params.get("added"),
+            "questions": questions,
         },
         status_code=status_code,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import TrainingQuestion
+from bot.analytics.service import add_questions
 from bot.faq.content import RETRIEVAL_INTENT, load_topics, render_nlu_file
 from bot.faq.models import FaqEntry
 from bot.faq.schemas import FaqTopic
@@ -78,8 +79,7 @@ def create_topic(
     )
     entry = FaqEntry(key=key, title=title.strip(), answer=answer.strip(), related=[], sources=[])
     session.add(entry)
-    for q in questions:
-        session.add(TrainingQuestion(label=f"{RETRIEVAL_INTENT}/{key}", text=q, username=username))
+    add_questions(session, f"{RETRIEVAL_INTENT}/{key}", questions, username=username)
     session.flush()
     return entry
 

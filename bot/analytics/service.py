@@ -21,6 +21,7 @@ from nlu.text import fold
 
 __all__ = [
     "Group",
+    "add_questions",
     "assign",
     "dashboard",
     "dismiss",
@@ -127,19 +128,27 @@ def inbox(session: Session, *, limit: int = 1000) -> list[Group]:
     return sorted(groups, key=lambda g: (-g.count, g.text))
 
 
-def assign(session: Session, turn_ids: list[int], *, label: str, username: str) -> int:
-    """The questions become training questions of ``label``; return how many were added."""
-    texts = sorted(
-        {t.text for t in session.scalars(select(ChatTurn).where(ChatTurn.id.in_(turn_ids)))}
-    )
+def add_questions(session: Session, label: str, texts: list[str], *, username: str) -> int:
+    """New training questions of ``label`` (used by the next training); return how many."""
     known = set(
         session.scalars(select(TrainingQuestion.text).where(TrainingQuestion.label == label))
     )
     added = 0
     for text in texts:
-        if text not in known:
+        text = " ".join(text.split())[:500]
+        if text and text not in known:
             session.add(TrainingQuestion(label=label, text=text, username=username))
+            known.add(text)
             added += 1
+    return added
+
+
+def assign(session: Session, turn_ids: list[int], *, label: str, username: str) -> int:
+    """The questions become training questions of ``label``; return how many were added."""
+    texts = sorted(
+        {t.text for t in session.scalars(select(ChatTurn).where(ChatTurn.id.in_(turn_ids)))}
+    )
+    added = add_questions(session, label, texts, username=username)
     dismiss(session, turn_ids)
     return added
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import training
+from bot.accounts import service as accounts_service
 from bot.channels.zalo import signature
 from bot.config import PROJECT_ROOT
+from bot.db import session_scope
 from bot.stack import Stack
 from tests.auxil import fake_zalo as zalo_fake
+from tests.auxil.browser import PASSWORD, chromium
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo
 from tests.auxil.stack import make_test_stack
@@ -33,6 +38,7 @@ class RunningStack:
     stack: Stack
     telegram: FakeTelegram
     zalo: FakeZalo
+    models_dir: Path
 
     def zalo_event(self, data: dict) -> int:
         """Deliver a signed Zalo OA event to the app's webhook, as Zalo would."""
@@ -116,6 +122,9 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
             "ZALO_REFRESH_TOKEN": zalo_fake.FIRST_REFRESH,
             "ZALO_API_URL": zalo_server.url,
             "ZALO_OAUTH_URL": zalo_server.url,
+            # console trainings write here, not into the project's models/
+            "MODELS_DIR": str(tmp / "models"),
+            "TRAINING_DIR": str(tmp / "training"),
         },
     )
     running, config = prepared.stack, prepared.config
@@ -135,5 +144,24 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
         stack=running,
         telegram=telegram_fake,
         zalo=zalo_server,
+        models_dir=tmp / "models",
     )
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, shared by the console tests."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def admin(stack) -> str:
+    """An admin account of the console (password tests.auxil.browser.PASSWORD)."""
+    name = f"qt{uuid.uuid4().hex[:6]}"
+    with session_scope(stack.session_factory) as session:
+        accounts_service.create_account(
+            session=session, username=name, password=PASSWORD, role="admin"
+        )
+    return name

@@ -6,73 +6,19 @@ the run, not committed).
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
-from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
+from tests.auxil.browser import PASSWORD, PHONE, logged_in, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SHOTS = PROJECT_ROOT / "var" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-PASSWORD = "browser-test-password-42"
 XSS = "<script>window.__xss = 1; alert('x')</script> Làm định danh không mất phí."
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def admin(stack):
-    name = f"qt{uuid.uuid4().hex[:6]}"
-    with session_scope(stack.session_factory) as session:
-        accounts_service.create_account(
-            session=session, username=name, password=PASSWORD, role="admin"
-        )
-    return name
-
-
-def logged_in(browser: Browser, stack, username: str, viewport=DESKTOP) -> Page:
-    page = browser.new_page(viewport=viewport)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.dialogs = dialogs  # type: ignore[attr-defined]
-    page.goto(f"{stack.app_url}/admin/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{stack.app_url}/admin/")
-    return page
-
-
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
 
 
 def fee_answer(stack) -> str:

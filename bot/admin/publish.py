@@ -1,0 +1,220 @@
+"""Console pages for models: train and publish, watch the progress, roll back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.admin import retrain
+from bot.admin.csrf import check_csrf
+from bot.admin.models import ModelBuild
+from bot.admin.router import EDITORS, READERS, _page, _user
+from bot.db import session_scope
+from bot.dependencies import SessionDep
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+STATUS_TEXT = {
+    "validating": "Đang kiểm tra dữ liệu",
+    "training": "Đang huấn luyện",
+    "evaluating": "Đang chấm điểm",
+    "publishing": "Đang đưa vào dùng",
+    "cancelling": "Đang dừng",
+    "live": "Đang dùng",
+    "standby": "Bản trước (quay lại được)",
+    "refused": "Bị từ chối (kém hơn)",
+    "failed": "Lỗi",
+    "cancelled": "Đã dừng",
+    "archived": "Đã xoá tệp",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _trainer(request: Request) -> retrain.Trainer:
+    trainer: retrain.Trainer = request.app.state.trainer
+    return trainer
+
+
+def log_tail(path: Path, lines: int = 40) -> list[str]:
+    """The last lines of a job's output, progress bars collapsed to their latest state."""
+    if not path.is_file():
+        return []
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 64_000))
+        text = _ANSI.sub("", f.read().decode("utf-8", errors="replace"))
+    out: list[str] = []
+    for line in re.split(r"[\r\n]+", text):
+        line = line.rstrip()
+        if not line:
+            continue
+        if out and line.split(":")[0] == out[-1].split(":")[0] and "%|" in line:
+            out[-1] = line  # the same progress bar, later
+        else:
+            out.append(line)
+    return out[-lines:]
+
+
+def _log_path(request: Request, build_id: int) -> Path:
+    return _trainer(request).settings.training_dir / f"build-{build_id:04d}" / "log.txt"
+
+
+@router.get("/models", response_class=HTMLResponse)
+async def models(request: Request) -> Response:
+    """The model in use, what the next training would add, the history, rollback."""
+    _user(request, READERS)
+    trainer = _trainer(request)
+    live = await trainer.live()  # also records the seed model on first visit
+
+    def read(session: Session) -> dict[str, Any]:
+        retrain.reap(session, trainer.clock())
+        builds = session.scalars(select(ModelBuild).order_by(ModelBuild.id.desc()).limit(30)).all()
+        running = next((b for b in builds if b.status in retrain.ACTIVE), None)
+        standby = [b for b in builds if b.status == "standby" and b.path and Path(b.path).is_file()]
+        return {
+            "builds": builds,
+            "running": running,
+            "standby": standby,
+            "pending": retrain.pending_questions(session, live),
+        }
+
+    context = await asyncio.to_thread(_with_session, request, read)
+    return _page(
+        request,
+        "admin_models.html",
+        {
+            **context,
+            "live": live,
+            "status_text": STATUS_TEXT,
+            "margin": trainer.settings.training_margin,
+            "error": request.query_params.get("error"),
+            "done": request.query_params.get("done"),
+        },
+    )
+
+
+@router.post("/models/train")
+def train(
+    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=128)]
+) -> Response:
+    """Start a training job (one at a time) and show its progress."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    trainer = _trainer(request)
+    try:
+        build = trainer.start(session, username=user["name"])
+    except retrain.Busy as exc:
+        session.rollback()
+        return _page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
+    session.commit()
+    trainer.launch(build.id)
+    return RedirectResponse(f"/admin/models/{build.id}", status_code=303)
+
+
+@router.get("/models/{build_id}", response_class=HTMLResponse)
+def build_page(request: Request, session: SessionDep, build_id: int) -> Response:
+    """One training: progress (live while it runs), scores, its output."""
+    _user(request, READERS)
+    build = session.get(ModelBuild, build_id)
+    if build is None:
+        raise HTTPException(status_code=404)
+    return _page(
+        request,
+        "admin_model.html",
+        {
+            "b": build,
+            "active": build.status in retrain.ACTIVE,
+            "status_text": STATUS_TEXT,
+            "log": log_tail(_log_path(request, build_id)),
+            "margin": _trainer(request).settings.training_margin,
+        },
+    )
+
+
+@router.get("/models/{build_id}/events")
+async def build_events(request: Request, build_id: int) -> Response:
+    """Server-sent events: the job's progress every second until it ends."""
+    _user(request, READERS)
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    log = _log_path(request, build_id)
+
+    def snapshot() -> dict[str, Any] | None:
+        with session_scope(factory) as session:
+            b = session.get(ModelBuild, build_id)
+            if b is None:
+                return None
+            return {
+                "status": b.status,
+                "status_text": STATUS_TEXT.get(b.status, b.status),
+                "progress": b.progress,
+                "stage": b.stage,
+                "detail": b.detail,
+                "done": b.status not in retrain.ACTIVE,
+                "log": log_tail(log),
+            }
+
+    async def stream() -> AsyncIterator[str]:
+        last = None
+        while not await request.is_disconnected():
+            snap = await asyncio.to_thread(snapshot)
+            if snap is None:
+                yield "event: gone\ndata: {}\n\n"
+                return
+            data = json.dumps(snap, ensure_ascii=False)
+            if data != last:
+                yield f"data: {data}\n\n"
+                last = data
+            if snap["done"]:
+                yield "event: done\ndata: {}\n\n"
+                return
+            await asyncio.sleep(1)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/models/{build_id}/cancel")
+def cancel(
+    request: Request,
+    session: SessionDep,
+    build_id: int,
+    csrf: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Stop a training that has not reached publishing."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    if not _trainer(request).cancel(session, build_id, username=user["name"]):
+        raise HTTPException(status_code=409, detail="Không dừng được lúc này.")
+    return RedirectResponse(f"/admin/models/{build_id}", status_code=303)
+
+
+@router.post("/models/rollback")
+async def rollback(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=128)],
+    target: Annotated[int | None, Form()] = None,
+) -> Response:
+    """Serve the previous model again (or a chosen earlier one)."""
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    try:
+        build = await _trainer(request).rollback(target, username=user["name"])
+    except (retrain.Busy, retrain.PublishError) as exc:
+        return _page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
+    return RedirectResponse(f"/admin/models?done=rollback-{build.id}", status_code=303)
+
+
+def _with_session(request: Request, fn: Any) -> Any:
+    with session_scope(request.app.state.session_factory) as session:
+        return fn(session)  # the factory does not expire objects on commit
