@@ -67,10 +67,12 @@ def init_db() -> None:
     with session_scope(sessionmaker(engine)) as session:
         topics, responses = seed_database(session=session, root=settings.project_root)
         password = accounts_service.create_first_admin(session=session)
+    seed_model = training.model_path(settings.project_root)
+    if seed_model.exists():  # docker-compose.yml starts Rasa with models/live.tar.gz
+        with session_scope(sessionmaker(engine)) as session:
+            model = retrain.point_start_model(settings, session, seed_model)
+        print(f"Rasa starts with {model.name} (models/live.tar.gz)")  # noqa: T201
     engine.dispose()
-    link = retrain.ensure_live_link(settings.models_dir)
-    if link is not None:
-        print(f"Rasa's start model: {link} -> {link.resolve().name}")  # noqa: T201
     print(f"Database ready ({topics} new topics, {responses} new responses).")  # noqa: T201
     if password:
         print(  # noqa: T201
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     seed_model = training.ensure_model(PROJECT_ROOT, RASA_BIN)
     engine = create_engine_from_url(settings.database_url)
     with session_scope(sessionmaker(engine)) as session:
-        model = retrain.startup_model(settings, session, seed_model)
+        model = retrain.point_start_model(settings, session, seed_model)
     engine.dispose()
     if model != seed_model:
         print(f"Starting with the model published from the console: {model.name}")  # noqa: T201

@@ -46,3 +46,26 @@ def test_rasa_image_matches_the_pinned_version():
     lock = (PROJECT_ROOT / "requirements" / "rasa.lock").read_text()
     version = re.search(r"^rasa==([\d.]+)$", lock, re.M).group(1)
     assert load()["services"]["rasa"]["image"] == f"rasa/rasa:{version}-full"
+
+
+def test_the_app_and_rasa_see_the_trained_models_at_the_same_path():
+    services = load()["services"]
+    # the app passes absolute paths to Rasa's PUT /model: they must mean the same file there
+    app_models = [v for v in services["app"]["volumes"] if v.endswith(":/app/models")]
+    rasa_models = [v for v in services["rasa"]["volumes"] if ":/app/models" in v]
+    assert app_models == ["./models:/app/models"]  # writable: trainings land here
+    assert rasa_models == ["./models:/app/models:ro"]
+    assert services["rasa"]["working_dir"] == "/app"
+    command = services["rasa"]["command"]
+    assert command[command.index("--model") + 1] == "models/live.tar.gz"
+    assert "--enable-api" in command  # PUT /model
+    assert "./models:/app/models" in services["migrate"]["volumes"]  # points live.tar.gz
+
+
+def test_the_image_can_train_with_the_pinned_rasa():
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM python:3.10-slim-bookworm AS rasa-env" in dockerfile
+    assert "-r /tmp/req/rasa.in -c /tmp/req/rasa.lock" in dockerfile
+    assert "ENV TRAINING_RASA_BIN=/opt/rasa/bin/rasa" in dockerfile
+    for needed in ("config.yml", "scripts/evaluate.py", "tests/eval/questions.yml", "data"):
+        assert needed in dockerfile, needed

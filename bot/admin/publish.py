@@ -37,6 +37,7 @@ STATUS_TEXT = {
     "archived": "Đã xoá tệp",
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_BAR = re.compile(r"\d+%\||\d+it \[")  # a tqdm progress line
 
 
 def _trainer(request: Request) -> retrain.Trainer:
@@ -56,7 +57,8 @@ def log_tail(path: Path, lines: int = 40) -> list[str]:
         line = line.rstrip()
         if not line:
             continue
-        if out and line.split(":")[0] == out[-1].split(":")[0] and "%|" in line:
+        same = out and line.split(":")[0] == out[-1].split(":")[0]
+        if same and _BAR.search(line) and _BAR.search(out[-1]):
             out[-1] = line  # the same progress bar, later
         else:
             out.append(line)

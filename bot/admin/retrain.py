@@ -56,7 +56,7 @@ __all__ = [
     "parse_progress",
     "pending_questions",
     "reap",
-    "ensure_live_link",
+    "point_start_model",
     "point_live_link",
     "startup_model",
 ]
@@ -202,16 +202,12 @@ def startup_model(settings: Settings, session: Session, seed_model: Path) -> Pat
     return Path(live.path)
 
 
-def ensure_live_link(models_dir: Path) -> Path | None:
-    """Point ``models/live.tar.gz`` at the newest seed model when nothing was published yet."""
-    link = models_dir / LIVE_LINK
-    if link.exists():
-        return None
-    seeds = sorted(models_dir.glob("vneid-*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not seeds:
-        return None
-    point_live_link(models_dir, seeds[-1])
-    return link
+def point_start_model(settings: Settings, session: Session, seed_model: Path) -> Path:
+    """Choose the model Rasa starts with and point ``models/live.tar.gz`` at it."""
+    model = startup_model(settings, session, seed_model)
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    point_live_link(settings.models_dir, model)
+    return model
 
 
 def point_live_link(models_dir: Path, model: Path) -> None:
@@ -288,6 +284,10 @@ class Trainer:
         self.rasa = rasa
         self.clock = clock
         self.tasks: set[asyncio.Task[None]] = set()
+        try:  # sync request handlers run in threads: jobs are started on this loop
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
 
     # -- helpers -----------------------------------------------------------------------------
     async def _db(self, fn: Callable[[Session], Any]) -> Any:
@@ -373,10 +373,16 @@ class Trainer:
         return build
 
     def launch(self, build_id: int) -> None:
-        """Run the job in the background of this process."""
-        task = asyncio.get_running_loop().create_task(self.run(build_id))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        """Run the job in the background of this process (callable from a worker thread)."""
+
+        def create() -> None:
+            task = asyncio.ensure_future(self.run(build_id))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+        if self.loop is None:
+            raise RuntimeError("the Trainer was not created inside the app's event loop")
+        self.loop.call_soon_threadsafe(create)
 
     def cancel(self, session: Session, build_id: int, *, username: str) -> bool:
         """Ask a running job to stop (the process that runs it sees it at its next tick)."""
@@ -556,11 +562,12 @@ class Trainer:
         now = self.clock()
 
         def write(session: Session) -> None:
-            session.execute(
-                update(ModelBuild)
-                .where(ModelBuild.id == job.build_id, ModelBuild.status != "cancelling")
-                .values(**values)
-            )
+            if values:
+                session.execute(
+                    update(ModelBuild)
+                    .where(ModelBuild.id == job.build_id, ModelBuild.status != "cancelling")
+                    .values(**values)
+                )
             refresh(session, TRAINING, job.owner, now)
 
         await self._db(write)
@@ -617,10 +624,10 @@ class Trainer:
                     await progress(job)
                 else:
                     await self._set(job)
-        except asyncio.CancelledError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            raise
+        finally:
+            if proc.returncode is None:  # the job failed or the app stops: no orphan
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
 
     async def _evaluate(self, job: _Job, model: Path) -> dict[str, Any] | None:
         s = self.settings

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
 from bot.admin.models import AuditEntry, Revision
+from bot.analytics.models import TrainingQuestion
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
 from tests.bot.test_admin import csrf_of, make_admin
@@ -119,3 +120,42 @@ def test_login_is_throttled_after_five_failures(client, session_factory):
         assert log_in(client, "admin", "wrong").status_code == 401
     blocked = log_in(client, "admin", password)
     assert blocked.status_code == 429 and "thử lại sau 15 phút" in blocked.text
+
+
+def test_example_questions_are_added_to_a_topic_once_and_can_be_removed(client, session_factory):
+    assert log_in(client, "admin", make_admin(session_factory)).status_code == 303
+    page = client.get("/admin/faq/fee")
+    added = client.post(
+        "/admin/faq/fee/questions",
+        data={
+            "questions": "lam vneid co ton tien khong\n\n  lam vneid   co ton tien khong \nphi bao nhieu",
+            "csrf": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    assert added.headers["location"] == "/admin/faq/fee?added=2#questions"
+    with session_scope(session_factory) as session:
+        rows = session.scalars(select(TrainingQuestion).order_by(TrainingQuestion.id)).all()
+        assert [(q.label, q.text) for q in rows] == [
+            ("faq/fee", "lam vneid co ton tien khong"),
+            ("faq/fee", "phi bao nhieu"),
+        ]
+        first = rows[0].id
+    shown = client.get("/admin/faq/fee?added=2")
+    assert "Đã thêm 2 câu" in shown.text and "phi bao nhieu" in shown.text
+    removed = client.post(
+        f"/admin/questions/{first}/delete",
+        data={"csrf": csrf_of(shown.text)},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    with session_scope(session_factory) as session:
+        assert session.scalars(select(TrainingQuestion.text)).all() == ["phi bao nhieu"]
+        actions = session.scalars(select(AuditEntry.action)).all()
+        assert "questions_add" in actions and "question_delete" in actions
+    unknown = client.post(
+        "/admin/faq/khong_co/questions",
+        data={"questions": "a b", "csrf": csrf_of(shown.text)},
+    )
+    assert unknown.status_code == 404

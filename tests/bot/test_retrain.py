@@ -6,6 +6,9 @@ tests/e2e/test_train_publish.py against the real stack.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -141,14 +144,19 @@ def test_the_start_model_is_the_published_one_trained_on_todays_seed(
         assert retrain.startup_model(settings, session, seed) == seed
 
 
-def test_live_link_points_at_the_newest_seed_model_then_at_what_is_published(tmp_path):
-    assert retrain.ensure_live_link(tmp_path) is None  # no model yet
-    (tmp_path / "vneid-aaa.tar.gz").write_bytes(b"a")
-    link = retrain.ensure_live_link(tmp_path)
-    assert link is not None and link.resolve().name == "vneid-aaa.tar.gz"
-    assert retrain.ensure_live_link(tmp_path) is None  # already there: left alone
-    retrain.point_live_link(tmp_path, tmp_path / "console-0002.tar.gz")
-    assert Path(link).readlink() == Path("console-0002.tar.gz")  # relative: the folder can move
+def test_live_link_points_at_the_start_model(session_factory, settings, tmp_path):
+    settings.models_dir = tmp_path / "models"
+    seed = tmp_path / "vneid-aaa.tar.gz"
+    seed.write_bytes(b"a")
+    with session_scope(session_factory) as session:
+        assert retrain.point_start_model(settings, session, seed) == seed
+    link = settings.models_dir / retrain.LIVE_LINK
+    assert link.resolve() == seed.resolve()
+    assert not Path(link.readlink()).is_absolute()  # relative: the same in every container
+    published = settings.models_dir / "console-0002.tar.gz"
+    published.write_bytes(b"c")
+    retrain.point_live_link(settings.models_dir, published)
+    assert link.readlink() == Path("console-0002.tar.gz")
 
 
 def test_a_second_training_is_refused_while_one_runs(session_factory, settings):
@@ -172,3 +180,68 @@ def test_models_page_and_actions_need_an_admin_and_the_csrf_token(client, sessio
     assert client.post("/admin/models/rollback", data={"csrf": "x"}).status_code == 403
     refused = client.post("/admin/models/rollback", data={"csrf": csrf_of(page.text)})
     assert refused.status_code == 409  # Rasa is down: nothing to roll back to
+
+
+def test_counters_of_rasa_collapse_too(tmp_path):
+    log = tmp_path / "log.txt"
+    log.write_text(
+        "".join(f"Processed actions: 0it [00:00, ?it/s, # examples={i}]\r" for i in range(40))
+        + "Processed actions: 48it [00:00, 18317.40it/s, # examples=44]\n"
+        + "2026-11-29 21:23:12 INFO rasa.engine.training.hooks - Finished training component 'RulePolicy'.\n",
+        encoding="utf-8",
+    )
+    assert log_tail(log) == [
+        "Processed actions: 48it [00:00, 18317.40it/s, # examples=44]",
+        "2026-11-29 21:23:12 INFO rasa.engine.training.hooks - Finished training component 'RulePolicy'.",
+    ]
+
+
+def _job(session_factory, settings, tmp_path, status="training"):
+    with session_scope(session_factory) as session:
+        build = ModelBuild(status=status, created_by="a")
+        session.add(build)
+        session.flush()
+        retrain.acquire(session, retrain.TRAINING, f"build:{build.id}", utcnow())
+        build_id = build.id
+    trainer = retrain.Trainer(session_factory, settings, rasa=None, clock=utcnow)  # type: ignore[arg-type]
+    job = retrain._Job(build_id, f"build:{build_id}", tmp_path / "log.txt", tmp_path)
+    return trainer, job
+
+
+def test_a_child_process_writes_to_the_job_log_and_keeps_the_lock(
+    session_factory, settings, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(retrain, "TICK_S", 0.2)
+    trainer, job = _job(session_factory, settings, tmp_path)
+    script = (
+        "import time\nfor i in range(3):\n    print('step', i, flush=True)\n    time.sleep(0.3)"
+    )
+    code = asyncio.run(trainer._child(job, [sys.executable, "-c", script], cwd=tmp_path))
+    assert code == 0
+    assert "step 2" in job.log.read_text()
+    with session_scope(session_factory) as session:
+        assert retrain.holder(session, retrain.TRAINING, utcnow()) == job.owner
+
+
+def test_stopping_a_job_kills_its_child(session_factory, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(retrain, "TICK_S", 0.2)
+    trainer, job = _job(session_factory, settings, tmp_path)
+    marker = tmp_path / "pid"
+    script = f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)"
+
+    async def scenario():
+        child = asyncio.create_task(
+            trainer._child(job, [sys.executable, "-c", script], cwd=tmp_path)
+        )
+        for _ in range(200):  # the child has started when it wrote its pid
+            if marker.exists():
+                break
+            await asyncio.sleep(0.05)
+        with session_scope(session_factory) as session:
+            assert trainer.cancel(session, job.build_id, username="b")
+        return await asyncio.wait_for(child, 10)
+
+    assert asyncio.run(scenario()) is None  # stopped, not finished
+    pid = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

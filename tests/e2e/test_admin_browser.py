@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
+from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
 from tests.auxil.browser import PASSWORD, PHONE, logged_in, shoot
@@ -163,4 +164,41 @@ def test_an_officer_sees_only_their_communes(browser, stack):
     page.click("text=Nhận xử lý")
     page.wait_for_url("**result=done")
     page.wait_for_selector("text=Cán bộ xử lý: Y Blúp")
+    page.close()
+
+
+def test_unanswered_questions_are_assigned_to_a_topic(browser, stack, admin):
+    """What the real model could not answer reaches the inbox; assigning makes it training data."""
+    marker = uuid.uuid4().hex[:5]
+    asked = [f"kxq{marker} zzv plomb wuut", f"kxq{marker} zzv plomb wuut nhe"]
+    for text in asked:
+        stack.chat(f"ib-{uuid.uuid4().hex[:6]}", text)
+    with session_scope(stack.session_factory) as session:
+        turns = session.scalars(select(ChatTurn).where(ChatTurn.text.contains(marker))).all()
+        assert len(turns) == 2 and all(t.unanswered for t in turns), [
+            (t.text, t.intent, t.confidence) for t in turns
+        ]
+
+    page = logged_in(browser, stack, admin, viewport=PHONE)
+    page.goto(f"{stack.app_url}/admin/inbox")
+    group = page.locator(".inbox-group", has_text=f"kxq{marker}")
+    assert group.count() == 1  # similar questions are one group
+    assert "× 2" in group.inner_text()
+    shoot(page, "inbox")
+    group.locator("select[name=label]").select_option("faq/fee")
+    group.locator("text=Gán").click()
+    page.wait_for_selector("text=Đã xử lý.")
+    assert page.locator(".inbox-group", has_text=f"kxq{marker}").count() == 0
+
+    with session_scope(stack.session_factory) as session:
+        assigned = session.scalars(
+            select(TrainingQuestion.text).where(
+                TrainingQuestion.label == "faq/fee", TrainingQuestion.text.contains(marker)
+            )
+        ).all()
+    assert sorted(assigned) == sorted(asked)
+    # the topic's page lists them for the next training
+    page.goto(f"{stack.app_url}/admin/faq/fee")
+    for text in asked:
+        assert page.locator("#questions + .card li", has_text=text).count() == 1
     page.close()
