@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr
     rasa_timeout_s: float = 10.0
+    # while a new model is loaded (Rasa answers nothing meanwhile), wait this long instead
+    rasa_swap_timeout_s: float = 120.0
     max_message_chars: int = 1500
     # Telegram (officer alerts now; the citizen front later). Off when no token.
     telegram_bot_token: SecretStr | None = None

@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
         timeout = httpx.Timeout(settings.rasa_timeout_s, connect=2.0)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-            app.state.rasa = RasaClient(http, settings.rasa_url)
+            app.state.rasa = RasaClient(
+                http, settings.rasa_url, slow_timeout_s=settings.rasa_swap_timeout_s
+            )
             app.state.trainer = Trainer(
                 app.state.session_factory,
                 settings,

@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic."""
 
 from bot.accounts.models import UserAccount
-from bot.admin.models import AuditEntry, Revision
+from bot.admin.models import AuditEntry, ModelBuild, Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
@@ -17,6 +17,7 @@ from bot.handoff.models import (
     TicketMessage,
     WebInboxMessage,
 )
+from bot.locks import JobLock
 
 __all__ = [
     "AlertMessage",
@@ -25,6 +26,8 @@ __all__ = [
     "ChatTurn",
     "HandoffTicket",
     "InboundEvent",
+    "JobLock",
+    "ModelBuild",
     "Officer",
     "OutboxMessage",
     "ProcessedUpdate",

@@ -1,4 +1,4 @@
-"""Tables of the console: content revisions, the audit log, trained models and job locks."""
+"""Tables of the console: content revisions, the audit log and trained models."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
 
-__all__ = ["AuditEntry", "JobLock", "ModelBuild", "Revision"]
+__all__ = ["AuditEntry", "ModelBuild", "Revision"]
 
 
 class Revision(Base):
@@ -71,17 +71,3 @@ class ModelBuild(Base):
     baseline: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the live model's, then
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     published_by: Mapped[str | None] = mapped_column(String(64))
-
-
-class JobLock(Base):
-    """One row per exclusive job ("models": training, publishing, rollback).
-
-    Taken by inserting the row; a holder that stops refreshing ``heartbeat_at`` (its
-    process died) can be taken over.
-    """
-
-    __tablename__ = "job_lock"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(64))
-    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

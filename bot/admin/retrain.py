@@ -7,9 +7,12 @@ refuse the candidate when it scores worse than the live model by more than the m
 otherwise load it into the running Rasa server (``PUT /model``) and keep the model it
 replaces for one-click rollback.
 
-Two locks (``job_lock`` rows) keep it safe with several app processes: ``training`` for the
+Two locks (``bot.locks``) keep it safe with several app processes: ``training`` for the
 whole job, ``serving`` around every swap of the served model (publish and rollback), so a
-rollback never races a publish and is possible while a training runs.
+rollback never races a publish and is possible while a training runs. Rasa answers nothing
+while it loads a model (about 20 s here); the gateway sees the ``serving`` lock and waits for
+Rasa longer instead of answering "busy", and a swap first waits out the ordinary timeout so
+that no message sent before the lock can time out during the load.
 """
 
 from __future__ import annotations
@@ -23,25 +26,25 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import training as model_training
 from bot.admin import content
-from bot.admin.models import JobLock, ModelBuild
+from bot.admin.models import ModelBuild
 from bot.admin.training import build_workspace, validate_workspace
 from bot.analytics.models import TrainingQuestion
 from bot.config import Settings
 from bot.db import session_scope
+from bot.locks import SERVING, TRAINING, acquire, holder, refresh, release
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +65,6 @@ __all__ = [
 ]
 
 ACTIVE = ("validating", "training", "evaluating", "publishing", "cancelling")
-TRAINING, SERVING = "training", "serving"
-STALE = timedelta(seconds=90)  # a lock not refreshed for this long belongs to a dead process
 TICK_S = 3.0
 LIVE_LINK = "live.tar.gz"  # what a deployment's Rasa loads at start (docker-compose.yml)
 
@@ -76,42 +77,6 @@ class Busy(RuntimeError):
 
 class PublishError(RuntimeError):
     """Rasa did not take the model."""
-
-
-# --- locks ---------------------------------------------------------------------------------
-def acquire(session: Session, name: str, owner: str, now: datetime) -> bool:
-    """Take the lock ``name`` (or a stale one); commit-free, the caller's transaction."""
-    try:
-        with session.begin_nested():
-            session.add(JobLock(name=name, owner=owner, heartbeat_at=now))
-        return True
-    except IntegrityError:
-        taken = session.execute(
-            update(JobLock)
-            .where(JobLock.name == name, JobLock.heartbeat_at < now - STALE)
-            .values(owner=owner, heartbeat_at=now)
-        )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
-
-
-def refresh(session: Session, name: str, owner: str, now: datetime) -> None:
-    """Keep a lock (the holder is alive)."""
-    session.execute(
-        update(JobLock).where(JobLock.name == name, JobLock.owner == owner).values(heartbeat_at=now)
-    )
-
-
-def release(session: Session, name: str, owner: str) -> None:
-    """Give a lock back."""
-    session.execute(delete(JobLock).where(JobLock.name == name, JobLock.owner == owner))
-
-
-def holder(session: Session, name: str, now: datetime) -> str | None:
-    """Who holds a lock that is alive, if anybody."""
-    lock = session.get(JobLock, name)
-    if lock is None or lock.heartbeat_at < now - STALE:
-        return None
-    return lock.owner
 
 
 def reap(session: Session, now: datetime) -> None:
@@ -487,49 +452,57 @@ class Trainer:
     async def _publish(
         self, job: _Job, candidate: Path, metrics: dict[str, Any]
     ) -> tuple[str, str]:
-        s = self.settings
-        owner = job.owner
-        got = await self._db(lambda session: acquire(session, SERVING, owner, self.clock()))
-        if not got:
-            return "failed", "Đang có người đổi mô hình (quay lại bản trước). Hãy thử lại."
+        live = await self.live()
+        if live is None or not live.path:
+            return "refused", "Không đưa vào dùng: không đo được mô hình đang dùng để so sánh."
+        baseline = live.metrics
+        if not baseline or baseline.get("eval_file") != metrics.get("eval_file"):
+            await self._set(job, progress=92, stage="Chấm mô hình đang dùng để so sánh")
+            baseline = await self._evaluate(job, Path(live.path))
+            if baseline is None:
+                return "failed", "Không chấm được mô hình đang dùng (xem nhật ký)."
+            live_id = live.id
+            await self._db(lambda session: _set_metrics(session, live_id, baseline))
+        await self._set(job, baseline=baseline, baseline_id=live.id)
+        reason = judge(metrics, baseline, self.settings.training_margin)
+        if reason is not None:
+            return "refused", reason  # _finish deletes its file
+        if await self._cancelled(job):
+            return "cancelled", "Đã dừng theo yêu cầu."
+        await self._set(job, status="publishing", progress=97, stage="Nạp vào máy chủ Rasa")
         try:
-            live = await self.live()
-            if live is None or not live.path:
-                return (
-                    "refused",
-                    "Không đưa vào dùng: không đo được mô hình đang dùng để so sánh.",
-                )
-            baseline = live.metrics if live.metrics else None
-            if not baseline or baseline.get("eval_file") != metrics.get("eval_file"):
-                await self._set(job, progress=93, stage="Chấm mô hình đang dùng để so sánh")
-                baseline = await self._evaluate(job, Path(live.path))
-                if baseline is None:
-                    return "failed", "Không chấm được mô hình đang dùng (xem nhật ký)."
-                live_id = live.id
-                await self._db(lambda session: _set_metrics(session, live_id, baseline))
-            await self._set(job, baseline=baseline, baseline_id=live.id)
-            reason = judge(metrics, baseline, s.training_margin)
-            if reason is not None:
-                return "refused", reason  # _finish deletes its file
-            if await self._cancelled(job):
-                return "cancelled", "Đã dừng theo yêu cầu."
-            await self._set(job, status="publishing", progress=97, stage="Nạp vào máy chủ Rasa")
-            await self.rasa.load(candidate)
-            now = self.clock()
-            build_id = job.build_id
-
-            def swap(session: Session) -> None:
-                _make_live(session, build_id, now)
-
-            await self._db(swap)
-            point_live_link(s.models_dir, candidate)
-            await self._db(lambda session: self._prune(session))
-            return "live", (
-                f"Đã đưa vào dùng. Độ chính xác {metrics['accuracy']:.1%} "
-                f"(mô hình trước {baseline['accuracy']:.1%})."
-            )
+            async with self._swap(job.owner) as now_live:
+                if now_live is None or now_live.id != live.id:
+                    return "failed", (
+                        "Mô hình đang dùng vừa được đổi trong lúc huấn luyện. Hãy huấn luyện lại."
+                    )
+                await self.rasa.load(candidate)
+                build_id, now = job.build_id, self.clock()
+                await self._db(lambda session: _make_live(session, build_id, now, None))
+                point_live_link(self.settings.models_dir, candidate)
+                await self._db(self._prune)
         except PublishError as exc:
             return "failed", f"Không nạp được vào Rasa: {exc} Mô hình cũ vẫn đang chạy."
+        return "live", (
+            f"Đã đưa vào dùng. Độ chính xác {metrics['accuracy']:.1%} "
+            f"(mô hình trước {baseline['accuracy']:.1%})."
+        )
+
+    @contextlib.asynccontextmanager
+    async def _swap(self, owner: str) -> AsyncIterator[ModelBuild | None]:
+        """Hold the serving lock around a model swap; yield the live model's row.
+
+        The gateway waits longer for Rasa while the lock is held; waiting out the ordinary
+        timeout first means no message sent before the lock is still waiting with it.
+        """
+        got = await self._db(lambda session: acquire(session, SERVING, owner, self.clock()))
+        if not got:
+            raise Busy("Đang đổi mô hình (đưa vào dùng hoặc quay lại). Thử lại sau ít phút.")
+        try:
+            live = await self.live()
+            await asyncio.sleep(self.settings.rasa_timeout_s + 1)
+            await self._db(lambda session: refresh(session, SERVING, owner, self.clock()))
+            yield live
         finally:
             await self._db(lambda session: release(session, SERVING, owner))
 
@@ -660,48 +633,37 @@ class Trainer:
     # -- rollback --------------------------------------------------------------------------------
     async def rollback(self, target_id: int | None, *, username: str) -> ModelBuild:
         """Serve an earlier live model again (the latest one, or ``target_id``)."""
-        owner = f"rollback:{username}"
-        got = await self._db(lambda session: acquire(session, SERVING, owner, self.clock()))
-        if not got:
-            raise Busy("Đang đổi mô hình (đưa vào dùng hoặc quay lại). Thử lại sau ít phút.")
-        try:
-            live = await self.live()
 
-            def pick(session: Session) -> ModelBuild | None:
-                query = select(ModelBuild).where(ModelBuild.status == "standby")
-                if target_id is not None:
-                    query = query.where(ModelBuild.id == target_id)
-                rows = session.scalars(
-                    query.order_by(ModelBuild.published_at.desc(), ModelBuild.id.desc())
-                ).all()
-                for row in rows:
-                    if row.path and Path(row.path).is_file():
-                        session.expunge(row)
-                        return row
-                return None
+        def pick(session: Session) -> ModelBuild | None:
+            query = select(ModelBuild).where(ModelBuild.status == "standby")
+            if target_id is not None:
+                query = query.where(ModelBuild.id == target_id)
+            rows = session.scalars(
+                query.order_by(ModelBuild.published_at.desc(), ModelBuild.id.desc())
+            ).all()
+            return next((r for r in rows if r.path and Path(r.path).is_file()), None)
 
-            target: ModelBuild | None = await self._db(pick)
-            if target is None or not target.path:
-                raise Busy("Không còn mô hình trước nào để quay lại.")
+        await self.live()  # a model Rasa was restarted away from becomes standby
+        target: ModelBuild | None = await self._db(pick)
+        if target is None or not target.path:
+            raise Busy("Không còn mô hình trước nào để quay lại.")
+        async with self._swap(f"rollback:{username}") as live:
             await self.rasa.load(Path(target.path))
-            now = self.clock()
-            target_row_id = target.id
+            target_id_, now = target.id, self.clock()
 
             def swap(session: Session) -> None:
-                _make_live(session, target_row_id, now)
+                _make_live(session, target_id_, now, username)
                 content.audit(
                     session,
                     username=username,
                     action="model_rollback",
-                    target=f"model:{target_row_id}",
+                    target=f"model:{target_id_}",
                     detail={"from": live.id if live else None},
                 )
 
             await self._db(swap)
             point_live_link(self.settings.models_dir, Path(target.path))
             return target
-        finally:
-            await self._db(lambda session: release(session, SERVING, owner))
 
     def _prune(self, session: Session) -> None:
         """Keep the files of the last few live models; archive older ones."""
@@ -716,7 +678,7 @@ class Trainer:
             row.status = "archived"
 
 
-def _make_live(session: Session, build_id: int, now: datetime) -> None:
+def _make_live(session: Session, build_id: int, now: datetime, username: str | None) -> None:
     for row in session.scalars(select(ModelBuild).where(ModelBuild.status == "live")):
         if row.id != build_id:
             row.status = "standby"
@@ -724,7 +686,7 @@ def _make_live(session: Session, build_id: int, now: datetime) -> None:
     assert build is not None  # noqa: S101 - the caller's row
     build.status = "live"
     build.published_at = now
-    build.published_by = build.published_by or build.created_by
+    build.published_by = username or build.created_by
 
 
 def _set_metrics(session: Session, build_id: int, metrics: dict[str, Any]) -> None:

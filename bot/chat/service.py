@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import locks
 from bot.chat import messages
 from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
@@ -69,7 +70,9 @@ async def handle_message(
     if text == texts.CANCEL_PAYLOAD:  # an old "Hủy yêu cầu" button, the ticket already closed
         return [messages.NOTHING_TO_CANCEL]
     try:
-        replies = await rasa.send(sender=sender, text=text, channel=channel)
+        # a model swap under way: Rasa answers once the new model is loaded, not "busy"
+        slow = locks.holder(session, locks.SERVING, clock()) is not None
+        replies = await rasa.send(sender=sender, text=text, channel=channel, slow=slow)
     except RasaUnavailableError:
         return [messages.BUSY]
     out = [m for m in map(_to_message, replies) if m is not None]

@@ -7,10 +7,11 @@ import json
 import httpx
 import pytest
 
+from bot import locks
 from bot.chat import messages
 from bot.chat import service as chat_service
 from bot.chat.rasa_client import RasaClient
-from bot.db import session_scope
+from bot.db import session_scope, utcnow
 
 
 def fake_rasa(handler):
@@ -151,3 +152,23 @@ async def test_choices_are_per_sender_and_cleared_when_no_buttons(session):
     await ask(echo_rasa(seen, []), "ok", session, sender="web:a")  # a's buttons are gone now
     await ask(echo_rasa(seen, []), "2", session, sender="web:a")
     assert seen == ["hi", "2", "ok", "2"]
+
+
+async def test_while_a_model_is_swapped_the_gateway_waits_longer_for_rasa(session):
+    """Rasa answers nothing while it loads a model: wait for it rather than answer "busy"."""
+    timeouts = []
+
+    def handler(request):
+        timeouts.append(request.extensions["timeout"]["read"])
+        return httpx.Response(200, json=[{"recipient_id": "web:t", "text": "Chào bạn"}])
+
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), timeout=httpx.Timeout(10, connect=2)
+    )
+    rasa = RasaClient(client, "http://rasa", slow_timeout_s=120)
+    await ask(rasa, "xin chao", session=session)
+    assert locks.acquire(session, locks.SERVING, "build:7", utcnow())
+    await ask(rasa, "xin chao", session=session)
+    locks.release(session, locks.SERVING, "build:7")
+    await ask(rasa, "xin chao", session=session)
+    assert timeouts == [10, 120, 10]

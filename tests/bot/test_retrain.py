@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import training
+from bot import locks, training
 from bot.admin import retrain
 from bot.admin.models import ModelBuild
 from bot.admin.publish import log_tail
@@ -78,21 +78,21 @@ def test_a_candidate_may_be_worse_only_within_the_margin(candidate, live, refuse
 def test_one_holder_per_lock_and_a_dead_holder_is_taken_over(session_factory):
     now = utcnow()
     with session_scope(session_factory) as session:
-        assert retrain.acquire(session, "training", "build:1", now)
+        assert locks.acquire(session, "training", "build:1", now)
     with session_scope(session_factory) as session:
-        assert not retrain.acquire(session, "training", "build:2", now + timedelta(seconds=30))
-        assert retrain.holder(session, "training", now) == "build:1"
-        retrain.refresh(session, "training", "build:1", now + timedelta(seconds=60))
+        assert not locks.acquire(session, "training", "build:2", now + timedelta(seconds=30))
+        assert locks.holder(session, "training", now) == "build:1"
+        locks.refresh(session, "training", "build:1", now + timedelta(seconds=60))
     with session_scope(session_factory) as session:  # refreshed: still alive at +120 s
-        assert not retrain.acquire(session, "training", "build:2", now + timedelta(seconds=120))
+        assert not locks.acquire(session, "training", "build:2", now + timedelta(seconds=120))
     with session_scope(session_factory) as session:  # silent for longer than STALE
-        later = now + timedelta(seconds=60) + retrain.STALE + timedelta(seconds=1)
-        assert retrain.acquire(session, "training", "build:2", later)
-        assert retrain.holder(session, "training", later) == "build:2"
-        retrain.release(session, "training", "build:1")  # not the holder: nothing happens
-        assert retrain.holder(session, "training", later) == "build:2"
-        retrain.release(session, "training", "build:2")
-        assert retrain.holder(session, "training", later) is None
+        later = now + timedelta(seconds=60) + locks.STALE + timedelta(seconds=1)
+        assert locks.acquire(session, "training", "build:2", later)
+        assert locks.holder(session, "training", later) == "build:2"
+        locks.release(session, "training", "build:1")  # not the holder: nothing happens
+        assert locks.holder(session, "training", later) == "build:2"
+        locks.release(session, "training", "build:2")
+        assert locks.holder(session, "training", later) is None
 
 
 def test_a_build_whose_process_died_is_marked_failed(session_factory):
@@ -102,7 +102,7 @@ def test_a_build_whose_process_died_is_marked_failed(session_factory):
         alive = ModelBuild(status="evaluating", created_by="a")
         session.add_all([dead, alive])
         session.flush()
-        retrain.acquire(session, "training", f"build:{alive.id}", now)
+        locks.acquire(session, "training", f"build:{alive.id}", now)
         retrain.reap(session, now)
         assert dead.status == "failed" and "gián đoạn" in dead.detail
         assert alive.status == "evaluating"
@@ -201,7 +201,7 @@ def _job(session_factory, settings, tmp_path, status="training"):
         build = ModelBuild(status=status, created_by="a")
         session.add(build)
         session.flush()
-        retrain.acquire(session, retrain.TRAINING, f"build:{build.id}", utcnow())
+        locks.acquire(session, locks.TRAINING, f"build:{build.id}", utcnow())
         build_id = build.id
     trainer = retrain.Trainer(session_factory, settings, rasa=None, clock=utcnow)  # type: ignore[arg-type]
     job = retrain._Job(build_id, f"build:{build_id}", tmp_path / "log.txt", tmp_path)
@@ -220,7 +220,7 @@ def test_a_child_process_writes_to_the_job_log_and_keeps_the_lock(
     assert code == 0
     assert "step 2" in job.log.read_text()
     with session_scope(session_factory) as session:
-        assert retrain.holder(session, retrain.TRAINING, utcnow()) == job.owner
+        assert locks.holder(session, locks.TRAINING, utcnow()) == job.owner
 
 
 def test_stopping_a_job_kills_its_child(session_factory, settings, tmp_path, monkeypatch):
