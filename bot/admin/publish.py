@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,17 +52,23 @@ def _trainer(request: Request) -> retrain.Trainer:
 
 
 def log_tail(path: Path, lines: int = 40) -> list[str]:
-    """The last lines of a job's output, progress bars collapsed to their latest state."""
+    """The last lines of a job's output without warnings, progress bars at their latest state."""
     if not path.is_file():
         return []
     with path.open("rb") as f:
         f.seek(max(0, path.stat().st_size - 64_000))
         text = _ANSI.sub("", f.read().decode("utf-8", errors="replace"))
     out: list[str] = []
+    skipped = False
     for line in re.split(r"[\r\n]+", text):
         line = line.rstrip()
         if not line:
             continue
+        # Python warnings (and the source line they quote) say nothing to an admin
+        if "Warning" in line or "site-packages/" in line or (skipped and line[:1].isspace()):
+            skipped = True
+            continue
+        skipped = False
         same = out and line.split(":")[0] == out[-1].split(":")[0]
         if same and _BAR.search(line) and _BAR.search(out[-1]):
             out[-1] = line  # the same progress bar, later
@@ -139,6 +151,16 @@ def build_page(request: Request, session: SessionDep, build_id: int) -> Response
             "margin": _trainer(request).settings.training_margin,
         },
     )
+
+
+@router.get("/models/{build_id}/log.txt")
+def build_log(request: Request, build_id: int) -> Response:
+    """The whole output of a job, as it was written."""
+    _user(request, READERS)
+    path = _log_path(request, build_id)
+    if not path.is_file():
+        raise HTTPException(status_code=404)
+    return FileResponse(path, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/models/{build_id}/events")

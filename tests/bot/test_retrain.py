@@ -245,3 +245,19 @@ def test_stopping_a_job_kills_its_child(session_factory, settings, tmp_path, mon
     pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_warnings_are_left_out_of_the_page_log(tmp_path):
+    log = tmp_path / "log.txt"
+    log.write_text(
+        "2026-11-29 21:03:34 INFO     rasa.cli.train  - Started validating domain and training data...\n"
+        "/x/.venv-rasa/lib/python3.10/site-packages/rasa/shared/utils/io.py:100: UserWarning: The utterance 'utter_x' is not used in any story or rule.\n"
+        "/x/.venv-rasa/lib/python3.10/site-packages/pkg_resources/__init__.py:3117: DeprecationWarning: Deprecated call\n"
+        "  declare_namespace(pkg)\n"
+        "2026-11-29 21:03:54 INFO     rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.\n",
+        encoding="utf-8",
+    )
+    assert log_tail(log) == [
+        "2026-11-29 21:03:34 INFO     rasa.cli.train  - Started validating domain and training data...",
+        "2026-11-29 21:03:54 INFO     rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.",
+    ]

@@ -163,6 +163,8 @@ def test_new_topic_and_question_are_trained_and_published(browser, stack, admin,
     assert status == "live", page.inner_text("#detail") + page.inner_text("#log")
     shoot(page, "model-published")
     assert page.locator("#scores").count() == 1
+    full = page.request.get(f"{stack.app_url}/admin/models/{build_id}/log.txt")
+    assert full.status == 200 and "$ rasa train --config config.yml" in full.text()
 
     # Rasa now serves the new model, and the chat knows the new topic
     assert served(stack) == f"console-{build_id:04d}.tar.gz"
