@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot import admin, chat, faq, web
+from bot.admin import accounts as admin_accounts
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
 from bot.admin import publish as admin_publish
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     app.include_router(admin_desk.router)  # before insights: /admin/export/officers.csv
     app.include_router(admin_insights.router)
     app.include_router(admin_publish.router)
+    app.include_router(admin_accounts.router)
     app.include_router(web.router)
     app.include_router(telegram_channel.webhook_router())
     app.include_router(zalo_channel.webhook_router())

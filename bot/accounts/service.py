@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.models import UserAccount
 
-__all__ = ["ROLES", "authenticate", "create_account", "create_first_admin"]
+__all__ = ["ROLES", "authenticate", "create_account", "create_first_admin", "set_password"]
 
 ROLES = ("admin", "officer", "viewer")
 MIN_PASSWORD = 12
@@ -57,3 +57,10 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+def set_password(account: UserAccount, password: str) -> None:
+    """Replace an account's password (hashed)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password needs {MIN_PASSWORD}+ characters")
+    account.password_hash = _hasher.hash(password)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,12 +14,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
+from bot.accounts.models import UserAccount
 from bot.admin import content, training
 from bot.admin.csrf import check_csrf, csrf_token
 from bot.admin.models import AuditEntry
 from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
-from bot.db import utcnow
+from bot.db import session_scope, utcnow
 from bot.dependencies import SessionDep
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.faq.service import faq_buttons
@@ -31,9 +33,25 @@ READERS = {"admin", "viewer"}
 _THROTTLED = "Đăng nhập sai quá nhiều lần. Bạn thử lại sau 15 phút."
 
 
+def _stamp(account: UserAccount) -> str:
+    """Changes when the password does: a reset ends the account's other sessions."""
+    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
+
+
+def _still_valid(request: Request, user: dict[str, Any]) -> bool:
+    with session_scope(request.app.state.session_factory) as session:
+        account = session.get(UserAccount, user.get("id"))
+        return (
+            account is not None
+            and account.role == user.get("role")
+            and _stamp(account) == user.get("stamp")
+        )
+
+
 def _user(request: Request, roles: set[str]) -> dict[str, Any]:
     user = request.session.get("user")
-    if not user:
+    if not user or not _still_valid(request, user):  # removed, role or password changed
+        request.session.clear()
         raise HTTPException(status_code=303, headers={"Location": "/admin/login"})
     if user.get("role") not in roles:
         raise HTTPException(status_code=403, detail="Tài khoản này không có quyền làm việc này.")
@@ -351,6 +369,7 @@ def login(
         "name": account.username,
         "role": account.role,
         "officer_id": account.officer_id,
+        "stamp": _stamp(account),
     }
     return RedirectResponse("/admin/", status_code=303)
 
