@@ -20,6 +20,7 @@ __all__ = [
     "prune_models",
     "rasa_env",
     "train",
+    "train_command",
 ]
 
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
@@ -66,19 +67,10 @@ def rasa_env(root: Path = PROJECT_ROOT) -> dict[str, str]:
     return env
 
 
-def train(
-    root: Path,
-    rasa_bin: Path,
-    *,
-    config: str = "config.yml",
-    out: Path,
-    extra_env: dict[str, str] | None = None,
-    quiet: bool = False,
-) -> Path:
-    """Train a model from scratch into ``out`` and return its path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+def train_command(root: Path, rasa_bin: Path, *, config: str, out: Path) -> list[str]:
+    """``rasa train`` of the data under ``root`` into the model file ``out``."""
     data = [d for d in TRAINING_DATA if (root / d).exists()]
-    cmd = [
+    return [
         str(rasa_bin),
         "train",
         "--config",
@@ -92,6 +84,20 @@ def train(
         "--fixed-model-name",
         out.name.removesuffix(".tar.gz"),
     ]
+
+
+def train(
+    root: Path,
+    rasa_bin: Path,
+    *,
+    config: str = "config.yml",
+    out: Path,
+    extra_env: dict[str, str] | None = None,
+    quiet: bool = False,
+) -> Path:
+    """Train a model from scratch into ``out`` and return its path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = train_command(root, rasa_bin, config=config, out=out)
     logger.info("Training %s", out.name)
     env = {**rasa_env(root), **(extra_env or {})}
     subprocess.run(cmd, cwd=root, env=env, check=True, capture_output=quiet)  # noqa: S603

@@ -47,6 +47,13 @@ def _list(request: Request, session: SessionDep, **extra: object) -> Response:
     )
 
 
+def _account(session: SessionDep, account_id: int) -> UserAccount:
+    account = session.get(UserAccount, account_id)
+    if account is None:
+        raise HTTPException(status_code=404)
+    return account
+
+
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts(request: Request, session: SessionDep) -> Response:
     """Who can log in to the console, and with which role."""
@@ -102,9 +109,7 @@ def reset(
     """Give an account a new one-time password (the old one stops working)."""
     check_csrf(request, csrf)
     user = _user(request, EDITORS)
-    account = session.get(UserAccount, account_id)
-    if account is None:
-        raise HTTPException(status_code=404)
+    account = _account(session, account_id)
     password = _one_time_password()
     accounts_service.set_password(account, password)
     content.audit(session, username=user["name"], action="account_reset", target=account.username)
@@ -121,9 +126,7 @@ def remove(
     """Remove an account (not one's own: an admin always remains); its sessions end."""
     check_csrf(request, csrf)
     user = _user(request, EDITORS)
-    account = session.get(UserAccount, account_id)
-    if account is None:
-        raise HTTPException(status_code=404)
+    account = _account(session, account_id)
     if account.id == user["id"]:
         return _list(request, session, error="Không tự xoá tài khoản đang dùng.")
     content.audit(session, username=user["name"], action="account_remove", target=account.username)

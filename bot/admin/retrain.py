@@ -66,6 +66,7 @@ __all__ = [
 
 ACTIVE = ("validating", "training", "evaluating", "publishing", "cancelling")
 TICK_S = 3.0
+_STOPPED = "Đã dừng theo yêu cầu."
 LIVE_LINK = "live.tar.gz"  # what a deployment's Rasa loads at start (docker-compose.yml)
 
 Clock = Callable[[], datetime]
@@ -204,7 +205,7 @@ class RasaAdmin:
         return str(response.json().get("model_file") or "")
 
     async def load(self, path: Path) -> None:
-        """Load ``path`` into the running server; chats continue on the old model meanwhile."""
+        """Load ``path`` into the running server (it answers nothing until it is loaded)."""
         try:
             response = await self._http.put(
                 f"{self._url}/model",
@@ -388,20 +389,16 @@ class Trainer:
     async def _steps(self, job: _Job) -> tuple[str, str]:
         s = self.settings
 
-        def build_ws(session: Session) -> tuple[Path, int, int, int]:
+        def build_ws(session: Session) -> Path:
             ws = build_workspace(session, root=s.project_root, dest=job.workdir / "workspace")
-            last = session.scalar(select(func.max(TrainingQuestion.id))) or 0
             build = session.get(ModelBuild, job.build_id)
             assert build is not None  # noqa: S101 - created before launch
-            build.topics, build.added_questions, build.last_question_id = (
-                ws.topics,
-                ws.added_questions,
-                last,
-            )
+            build.topics, build.added_questions = ws.topics, ws.added_questions
+            build.last_question_id = session.scalar(select(func.max(TrainingQuestion.id))) or 0
             build.progress, build.stage = 2, "Kiểm tra dữ liệu (rasa data validate)"
-            return ws.path, ws.topics, ws.added_questions, last
+            return ws.path
 
-        workspace, *_ = await self._db(build_ws)
+        workspace: Path = await self._db(build_ws)
         ok, output = await asyncio.to_thread(
             validate_workspace, workspace, rasa_bin=s.training_rasa_bin, root=s.project_root
         )
@@ -410,43 +407,40 @@ class Trainer:
         if not ok:
             return "failed", "Dữ liệu huấn luyện không hợp lệ (xem nhật ký bên dưới)."
         if await self._cancelled(job):
-            return "cancelled", "Đã dừng theo yêu cầu."
+            return "cancelled", _STOPPED
 
         await self._set(job, status="training", progress=5, stage="Đang học")
         s.models_dir.mkdir(parents=True, exist_ok=True)
         candidate = s.models_dir / f"console-{job.build_id:04d}.tar.gz"
-        cmd = [
-            str(s.training_rasa_bin),
-            "train",
-            "--config",
-            "config.yml",
-            "--domain",
-            "domain.yml",
-            "--data",
-            "data/nlu",
-            "data/rules",
-            "--out",
-            str(s.models_dir),
-            "--fixed-model-name",
-            candidate.name.removesuffix(".tar.gz"),
-        ]
-        code = await self._child(job, cmd, cwd=workspace, progress=self._training_tick)
+        cmd = model_training.train_command(
+            workspace, s.training_rasa_bin, config="config.yml", out=candidate
+        )
+        long = long_components(workspace / "config.yml")
+
+        async def tick(job: _Job) -> None:
+            text = job.log.read_text(encoding="utf-8", errors="replace")
+            percent, stage = parse_progress(text, long)
+            await self._set(job, progress=5 + int(percent * 0.8), stage=stage)
+
+        code = await self._child(job, cmd, cwd=workspace, progress=tick)
         if code is None:
             candidate.unlink(missing_ok=True)
-            return "cancelled", "Đã dừng theo yêu cầu."
+            return "cancelled", _STOPPED
         if code != 0 or not candidate.is_file():
             return "failed", f"rasa train dừng với mã {code} (xem nhật ký bên dưới)."
-        await self._set(job, path=str(candidate))
-
         await self._set(
-            job, status="evaluating", progress=86, stage="Chấm trên bộ câu hỏi kiểm tra"
+            job,
+            path=str(candidate),
+            status="evaluating",
+            progress=86,
+            stage="Chấm trên bộ câu hỏi kiểm tra",
         )
         metrics = await self._evaluate(job, candidate)
         if metrics is None:
             return "failed", "Không chấm được mô hình mới (xem nhật ký bên dưới)."
         await self._set(job, metrics=metrics)
         if await self._cancelled(job):
-            return "cancelled", "Đã dừng theo yêu cầu."
+            return "cancelled", _STOPPED
         return await self._publish(job, candidate, metrics)
 
     async def _publish(
@@ -468,7 +462,7 @@ class Trainer:
         if reason is not None:
             return "refused", reason  # _finish deletes its file
         if await self._cancelled(job):
-            return "cancelled", "Đã dừng theo yêu cầu."
+            return "cancelled", _STOPPED
         await self._set(job, status="publishing", progress=97, stage="Nạp vào máy chủ Rasa")
         try:
             async with self._swap(job.owner) as now_live:
@@ -552,12 +546,6 @@ class Trainer:
             )
         )
         return bool(status == "cancelling")
-
-    async def _training_tick(self, job: _Job) -> None:
-        text = job.log.read_text(encoding="utf-8", errors="replace")
-        long = long_components(job.workdir / "workspace" / "config.yml")
-        percent, stage = parse_progress(text, long)
-        await self._set(job, progress=5 + int(percent * 0.8), stage=stage)
 
     async def _child(
         self,
