@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
@@ -57,13 +57,16 @@ class Settings(BaseSettings):
     outbox_lease_s: float = 30.0
     # Train and publish from the console: the Rasa environment's `rasa`, where models go,
     # the held-out evaluation file, and how much worse than the live model a candidate may
-    # score (accuracy and macro F1, 0.01 = one point) and still be published.
+    # score (accuracy and macro F1, 0.01 = one point) and still be published; a larger drop
+    # refuses it only when at least training_confidence of the paired resamples of the
+    # evaluation file show it (bot/admin/verdict.py), so retraining noise does not.
     # Unset paths are under project_root.
     training_rasa_bin: Path = Path(".venv-rasa/bin/rasa")
     models_dir: Path = Path("models")
     training_dir: Path = Path("var/training")
     training_eval_file: Path = Path("tests/eval/questions.yml")
     training_margin: float = 0.01
+    training_confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     training_keep: int = 3  # earlier live models kept on disk for rollback
     project_root: Path = PROJECT_ROOT
 

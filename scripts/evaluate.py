@@ -12,6 +12,8 @@ an out-of-scope question and a miss for any other.
 accuracy_no_diacritics re-classifies every question with its diacritics
 removed (the way many citizens type), so it covers the whole file.
 Ends with one JSON line: {"n", "accuracy", "macro_f1", "accuracy_no_diacritics"}.
+--predictions FILE also writes {"gold": [...], "pred": [...]} (one label per question, in
+file order), for paired comparisons of two models (bot/admin/verdict.py).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ def main() -> int:
     parser.add_argument("--model", required=True, type=Path)
     parser.add_argument("--file", required=True, type=Path)
     parser.add_argument("--errors", action="store_true", help="list every miss")
+    parser.add_argument("--predictions", type=Path, help="write the labels per question here")
     args = parser.parse_args()
     quiet_rasa()
 
@@ -108,6 +111,8 @@ def main() -> int:
     print(f"Misses: {len(misses)} (wrong answers {wrong}, non-answers {len(misses) - wrong})")
     for t, g, p in misses if args.errors else misses[:15]:
         print(f"  {g:28} -> {p:28} | {t[:90]}")
+    if args.predictions:
+        args.predictions.write_text(json.dumps({"gold": gold, "pred": pred}), encoding="utf-8")
     print(
         json.dumps(
             {
