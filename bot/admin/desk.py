@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.admin import content
 from bot.admin.csrf import check_csrf
-from bot.admin.router import EDITORS, _page, _user, csv_response
+from bot.admin.router import EDITORS, _page, _user, csv_response, csv_text
 from bot.communes.models import Commune
 from bot.db import utcnow
 from bot.dependencies import SessionDep
@@ -33,6 +33,43 @@ _RESULTS = {
     service.ActResult.LATE: "Đã gửi, nhưng đã quá 48 giờ từ tin cuối của người dân (Zalo).",
 }
 OFFICER_FIELDS = ["name", "telegram_user_id", "commune", "supervisor", "active"]
+COMMUNE_FIELDS = [
+    "province",
+    "unit_type",
+    "name",
+    "officer_chat_id",
+    "former_units",
+    "active_officers",
+    "requests",
+]
+MAX_UPLOAD = 1_000_000
+
+
+async def _read_csv(file: UploadFile, required: set[str]) -> list[dict[str, str]]:
+    """The rows of an uploaded CSV (UTF-8, with or without BOM), trimmed; 400 when unusable."""
+    raw = await file.read(MAX_UPLOAD + 1)
+    if len(raw) > MAX_UPLOAD:
+        raise HTTPException(status_code=400, detail="Tệp quá lớn (tối đa 1 MB).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(
+            status_code=400, detail="Tệp không phải CSV mã UTF-8 (lưu lại với mã UTF-8)."
+        ) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = required - set(reader.fieldnames or [])
+    if missing:
+        raise HTTPException(
+            status_code=400, detail="Thiếu cột: " + ", ".join(sorted(missing)) + "."
+        )
+    return [{k: csv_text(v) for k, v in row.items() if k is not None} for row in reader]
+
+
+def _all_or_nothing(session: SessionDep, errors: list[str]) -> None:
+    """Nothing from the file is saved when any row is wrong; the first errors are shown."""
+    if errors:
+        session.rollback()
+        raise HTTPException(status_code=400, detail="; ".join(errors[:10]))
 
 
 def _officer(session: SessionDep, user: dict[str, Any]) -> Officer | None:
@@ -127,23 +164,25 @@ def act(
 def communes(request: Request, session: SessionDep) -> Response:
     """Communes with their former units, alert group and officers."""
     _user(request, EDITORS)
-    rows = session.scalars(
-        select(Commune).options(selectinload(Commune.former_units)).order_by(Commune.name)
-    ).all()
-    people = session.scalars(select(Officer).order_by(Officer.name)).all()
-    demand: dict[int | None, int] = {}
-    for commune_id in session.scalars(select(HandoffTicket.commune_id)):
-        demand[commune_id] = demand.get(commune_id, 0) + 1
     return _page(
         request,
         "admin_communes.html",
-        {
-            "communes": rows,
-            "officers": people,
-            "demand": demand,
-            "msg": request.query_params.get("msg"),
-        },
+        {**_communes(session), "msg": request.query_params.get("msg")},
     )
+
+
+def _communes(session: SessionDep) -> dict[str, Any]:
+    """Communes (with former units), officers, and requests per commune."""
+    demand: dict[int | None, int] = {}
+    for commune_id in session.scalars(select(HandoffTicket.commune_id)):
+        demand[commune_id] = demand.get(commune_id, 0) + 1
+    return {
+        "communes": session.scalars(
+            select(Commune).options(selectinload(Commune.former_units)).order_by(Commune.name)
+        ).all(),
+        "officers": session.scalars(select(Officer).order_by(Officer.name)).all(),
+        "demand": demand,
+    }
 
 
 @router.post("/communes/{commune_id}/group")
@@ -250,25 +289,87 @@ async def import_officers(
     """Add or update officers from a CSV; nothing is saved if any row is wrong."""
     check_csrf(request, csrf)
     user = _user(request, EDITORS)
-    raw = (await file.read(1_000_000)).decode("utf-8-sig", errors="replace")
-    rows = list(csv.DictReader(io.StringIO(raw)))
+    rows = await _read_csv(file, {"name", "telegram_user_id"})
     errors = []
     for i, row in enumerate(rows, start=2):
         try:
             officer = officer_admin.add_officer(
                 session,
-                name=(row.get("name") or "").strip(),
+                name=row.get("name", ""),
                 telegram_id=int(row.get("telegram_user_id") or ""),
-                commune=(row.get("commune") or "").strip() or None,
-                supervisor=(row.get("supervisor") or "0").strip() in {"1", "true", "x", "có"},
+                commune=row.get("commune") or None,
+                supervisor=row.get("supervisor", "0").lower() in {"1", "true", "x", "có"},
             )
-            officer.active = (row.get("active") or "1").strip() not in {"0", "false", "không"}
+            officer.active = (row.get("active") or "1").lower() not in {"0", "false", "không"}
         except (officer_admin.OfficerError, ValueError) as exc:
             errors.append(f"dòng {i}: {exc}")
-    if errors:
-        session.rollback()
-        raise HTTPException(status_code=400, detail="; ".join(errors[:10]))
+    _all_or_nothing(session, errors)
     content.audit(
         session, username=user["name"], action="officer_import", detail={"rows": len(rows)}
+    )
+    return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)
+
+
+@router.get("/export/communes.csv")
+def export_communes(request: Request, session: SessionDep) -> Response:
+    """Communes with their former units, alert group, officers and requests, as CSV."""
+    _user(request, EDITORS)
+    page = _communes(session)
+    rows = [
+        {
+            "province": c.province,
+            "unit_type": c.unit_type,
+            "name": c.name,
+            "officer_chat_id": c.officer_chat_id if c.officer_chat_id is not None else "",
+            "former_units": "; ".join(f.name for f in c.former_units),
+            "active_officers": sum(
+                1 for o in page["officers"] if o.commune_id == c.id and o.active
+            ),
+            "requests": page["demand"].get(c.id, 0),
+        }
+        for c in page["communes"]
+    ]
+    return csv_response(rows, COMMUNE_FIELDS, "communes.csv")
+
+
+@router.post("/communes/import")
+async def import_communes(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form(max_length=128)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Set each commune's Telegram alert group from a CSV (the export's columns).
+
+    Communes are the official list (seed data); the file changes only ``officer_chat_id``
+    (empty: alerts go to each officer). Rows are found by name, and by province as well
+    when one is given. Nothing is saved if any row is wrong.
+    """
+    check_csrf(request, csrf)
+    user = _user(request, EDITORS)
+    rows = await _read_csv(file, {"name", "officer_chat_id"})
+    communes = session.scalars(select(Commune)).all()
+    errors: list[str] = []
+    changed: dict[str, int | None] = {}
+    for i, row in enumerate(rows, start=2):
+        found = [
+            c
+            for c in communes
+            if c.name == row.get("name") and row.get("province") in (None, "", c.province)
+        ]
+        if len(found) != 1:
+            what = "không có xã/phường" if not found else "có nhiều nơi trùng tên, ghi thêm tỉnh:"
+            errors.append(f"dòng {i}: {what} {row.get('name')!r}")
+            continue
+        chat = row.get("officer_chat_id", "")
+        try:
+            found[0].officer_chat_id = int(chat) if chat else None
+        except ValueError:
+            errors.append(f"dòng {i}: mã nhóm Telegram là một số, không phải {chat!r}")
+            continue
+        changed[found[0].name] = found[0].officer_chat_id
+    _all_or_nothing(session, errors)
+    content.audit(
+        session, username=user["name"], action="commune_import", detail={"groups": changed}
     )
     return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,13 +68,35 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: citizens' words like "=HYPERLINK(...)" stay inert.
+
+    Numbers (a Telegram group id such as -100123) are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def csv_text(value: str | None) -> str:
+    """A cell read back from a CSV: trimmed, without the quote ``csv_cell`` added."""
+    text = (value or "").strip()
+    if text.startswith("'") and text[1:].startswith(_FORMULA):
+        text = text[1:]
+    return text
+
+
 def csv_response(rows: list[dict[str, Any]], fieldnames: list[str], filename: str) -> Response:
     """Rows as a CSV download (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=fieldnames)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
@@ -116,3 +119,67 @@ def test_admin_manages_officers_and_groups(client, session_factory):
         assert session.get(Commune, xop.id).officer_chat_id == -100555
         names = sorted(session.scalars(select(Officer.name)))
         assert names == ["Lan", "Mai", "Tỉnh"]
+
+
+def test_communes_are_exported_and_their_alert_groups_imported(client, session_factory):
+    log_in(client, "admin", make_admin(session_factory))
+    csrf = csrf_of(client.get("/admin/communes").text)
+    client.post(
+        "/admin/officers",
+        data={"csrf": csrf, "name": '=HYPERLINK("x")', "telegram_user_id": "7", "commune": "Xốp"},
+    )
+    exported = client.get("/admin/export/communes.csv")
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    xop = next(r for r in rows if r["name"] == "Xốp")
+    assert xop["province"] == "tỉnh Quảng Ngãi" and xop["active_officers"] == "1"
+    assert "Đăk Choong" in xop["former_units"]
+    # a citizen-typed or admin-typed formula is exported inert
+    officers = client.get("/admin/export/officers.csv").text
+    assert "'=HYPERLINK" in officers
+
+    # the exported file, edited in a spreadsheet, sets the alert groups back
+    xop["officer_chat_id"] = "-100777"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    upload = {"file": ("communes.csv", out.getvalue().encode("utf-8-sig"), "text/csv")}
+    ok = client.post("/admin/communes/import", data={"csrf": csrf}, files=upload)
+    assert ok.status_code == 200 and f"Đã lưu ({len(rows)} dòng)" in ok.text
+    with session_scope(session_factory) as session:
+        groups = dict(session.execute(select(Commune.name, Commune.officer_chat_id)).all())
+    assert groups["Xốp"] == -100777
+    assert sum(1 for v in groups.values() if v is not None) == 1
+
+    # a wrong row: nothing is saved, the admin is told which line
+    bad = "name,officer_chat_id\nXốp,-1\nKhông Có,-2\nĐăk Tô,abc\n".encode()
+    answer = client.post(
+        "/admin/communes/import",
+        data={"csrf": csrf},
+        files={"file": ("c.csv", bad, "text/csv")},
+    )
+    assert answer.status_code == 400
+    assert "dòng 3" in answer.text and "dòng 4" in answer.text
+    no_column = client.post(
+        "/admin/communes/import",
+        data={"csrf": csrf},
+        files={"file": ("c.csv", b"ten,nhom\nXop,1\n", "text/csv")},
+    )
+    assert no_column.status_code == 400 and "Thiếu cột" in no_column.text
+    not_utf8 = client.post(
+        "/admin/communes/import",
+        data={"csrf": csrf},
+        files={"file": ("c.csv", b"name,officer_chat_id\nX\xf4p,1\n", "text/csv")},  # Latin-1
+    )
+    assert not_utf8.status_code == 400 and "UTF-8" in not_utf8.text
+    forged = client.post(
+        "/admin/communes/import",
+        data={"csrf": "forged"},
+        files={"file": ("c.csv", b"name,officer_chat_id\n", "text/csv")},
+    )
+    assert forged.status_code == 403
+    with session_scope(session_factory) as session:
+        assert (
+            session.scalar(select(Commune.officer_chat_id).where(Commune.name == "Xốp")) == -100777
+        )
