@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-__all__ = ["Base", "create_engine_from_url", "session_scope", "utcnow", "UtcDateTime"]
+__all__ = [
+    "VIETNAM",
+    "Base",
+    "UtcDateTime",
+    "create_engine_from_url",
+    "local_time",
+    "session_scope",
+    "utcnow",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -52,6 +60,15 @@ UtcDateTime = _UtcDateTime()
 def utcnow() -> datetime:
     """Return the current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+# Vietnam keeps UTC+7 all year (no daylight saving): a fixed offset needs no tz database.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored timestamp (UTC; naive means UTC) as the time people read in Vietnam."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(VIETNAM)
 
 
 def create_engine_from_url(url: str) -> Engine:

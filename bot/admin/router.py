@@ -21,13 +21,17 @@ from bot.admin.csrf import check_csrf, csrf_token
 from bot.admin.models import AuditEntry
 from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
-from bot.db import session_scope, utcnow
+from bot.db import local_time, session_scope, utcnow
 from bot.dependencies import SessionDep
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.faq.service import faq_buttons
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
+# Times in the console are Vietnam's (stored in UTC): {{ r.created_at | local }}
+templates.env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
+    local_time(value).strftime(fmt) if value else ""
+)
 
 EDITORS = {"admin"}
 READERS = {"admin", "viewer"}

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
+from bot.db import local_time
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.handoff.outbox import as_utc
 from bot.handoff.redact import redact
@@ -170,11 +171,11 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> dict[str, A
     turns = session.scalars(select(ChatTurn).where(ChatTurn.created_at >= since)).all()
     tickets = session.scalars(select(HandoffTicket).where(HandoffTicket.created_at >= since)).all()
 
-    per_day: dict[date, dict[str, Any]] = {}
+    per_day: dict[date, dict[str, Any]] = {}  # days as people in Vietnam count them
     for offset in range(days, -1, -1):
-        per_day[(now - timedelta(days=offset)).date()] = {"senders": set(), "messages": 0}
+        per_day[local_time(now - timedelta(days=offset)).date()] = {"senders": set(), "messages": 0}
     for t in turns:
-        day = per_day.setdefault(as_utc(t.created_at).date(), {"senders": set(), "messages": 0})
+        day = per_day.setdefault(local_time(t.created_at).date(), {"senders": set(), "messages": 0})
         day["senders"].add(t.sender)
         day["messages"] += 1
     typed = [t for t in turns if not t.text.startswith("/")]

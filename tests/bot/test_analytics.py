@@ -188,3 +188,34 @@ def test_a_new_topic_from_an_inbox_group(client, session_factory):
         },
     )
     assert bad.status_code == 400 and "Mã chủ đề" in bad.text
+
+
+def test_days_and_times_are_vietnams(session_factory):
+    from datetime import UTC, datetime
+
+    from bot.admin.router import templates
+    from bot.analytics import service as analytics
+    from bot.db import local_time
+
+    late = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)  # 01:30 on 1 December in Vietnam
+    with session_scope(session_factory) as session:
+        session.add(
+            ChatTurn(
+                sender="web:night",
+                channel="web",
+                message_id="night-1",
+                text="otp ko ve",
+                intent="faq/otp_not_received",
+                confidence=0.9,
+                response="utter_faq/otp_not_received",
+                unanswered=False,
+                created_at=late,
+            )
+        )
+    with session_scope(session_factory) as session:
+        figures = analytics.dashboard(session, now=datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+    days = {d["day"]: d["messages"] for d in figures["per_day"]}
+    assert days["2026-12-01"] == 1 and days.get("2026-11-30", 0) == 0
+    assert local_time(late.replace(tzinfo=None)).strftime("%d/%m %H:%M") == "01/12 01:30"
+    rendered = templates.env.from_string("{{ t | local }}").render(t=late)
+    assert rendered == "01/12/2026 01:30"
