@@ -43,6 +43,9 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
     text = str(latest.get("text") or "")
     if not message_id or not text:
         return
+    message_id = str(message_id)[:64]
+    if session.scalar(select(ChatTurn.id).where(ChatTurn.message_id == message_id)) is not None:
+        return  # a second response of the same turn: the first one recorded it
     intent = (latest.get("intent") or {}).get("name") or ""
     confidence = float((latest.get("intent") or {}).get("confidence") or 0.0)
     if intent == "faq":
@@ -58,7 +61,7 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
         with session.begin_nested():
             session.add(
                 ChatTurn(
-                    message_id=str(message_id)[:64],
+                    message_id=message_id,
                     sender=sender[:128],
                     channel=sender.split(":", 1)[0] if ":" in sender else "web",
                     text=redact(text)[:500],
@@ -69,7 +72,7 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
                 )
             )
     except IntegrityError:
-        pass  # a second response of the same turn
+        pass  # two responses of the same turn recorded at the same moment
 
 
 # --- the inbox --------------------------------------------------------------------------------
