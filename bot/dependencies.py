@@ -14,8 +14,12 @@ __all__ = ["SessionDep", "SettingsDep", "get_db", "get_app_settings"]
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """Yield one session per request; commit when the handler succeeds."""
+    """Yield one session per request; commit when the handler succeeds.
+
+    Kept on ``request.state.db`` too, so the console's account check shares it.
+    """
     session: Session = request.app.state.session_factory()
+    request.state.db = session
     try:
         yield session
         session.commit()

@@ -44,13 +44,20 @@ def _stamp(account: UserAccount) -> str:
 
 
 def _still_valid(request: Request, user: dict[str, Any]) -> bool:
-    with session_scope(request.app.state.session_factory) as session:
-        account = session.get(UserAccount, user.get("id"))
-        return (
-            account is not None
-            and account.role == user.get("role")
-            and _stamp(account) == user.get("stamp")
-        )
+    """The account still exists, with this role and password (the request's own session)."""
+    session = getattr(request.state, "db", None)
+    if session is None:  # a route without a database session
+        with session_scope(request.app.state.session_factory) as own:
+            return _matches(own.get(UserAccount, user.get("id")), user)
+    return _matches(session.get(UserAccount, user.get("id")), user)
+
+
+def _matches(account: UserAccount | None, user: dict[str, Any]) -> bool:
+    return (
+        account is not None
+        and account.role == user.get("role")
+        and _stamp(account) == user.get("stamp")
+    )
 
 
 def _user(request: Request, roles: set[str]) -> dict[str, Any]:
