@@ -10,11 +10,12 @@ from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
-from bot.db import local_time
+from bot.db import local_time, utcnow
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.handoff.outbox import as_utc
 from bot.handoff.redact import redact
@@ -43,9 +44,6 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
     text = str(latest.get("text") or "")
     if not message_id or not text:
         return
-    message_id = str(message_id)[:64]
-    if session.scalar(select(ChatTurn.id).where(ChatTurn.message_id == message_id)) is not None:
-        return  # a second response of the same turn: the first one recorded it
     intent = (latest.get("intent") or {}).get("name") or ""
     confidence = float((latest.get("intent") or {}).get("confidence") or 0.0)
     if intent == "faq":
@@ -57,22 +55,23 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
     unanswered = typed and (
         intent == FALLBACK_INTENT or response in FALLBACK_RESPONSES or confidence < LOW_CONFIDENCE
     )
-    try:
-        with session.begin_nested():
-            session.add(
-                ChatTurn(
-                    message_id=message_id,
-                    sender=sender[:128],
-                    channel=sender.split(":", 1)[0] if ":" in sender else "web",
-                    text=redact(text)[:500],
-                    intent=intent[:96],
-                    confidence=confidence,
-                    response=response[:128],
-                    unanswered=unanswered,
-                )
-            )
-    except IntegrityError:
-        pass  # two responses of the same turn recorded at the same moment
+    row = {
+        "message_id": str(message_id)[:64],
+        "sender": sender[:128],
+        "channel": sender.split(":", 1)[0] if ":" in sender else "web",
+        "text": redact(text)[:500],
+        "intent": intent[:96],
+        "confidence": confidence,
+        "response": response[:128],
+        "unanswered": unanswered,
+        "reviewed": False,
+        "created_at": utcnow(),
+    }
+    # A turn's second response finds it recorded: one statement, no failed insert to undo.
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.execute(
+        insert(ChatTurn).values(**row).on_conflict_do_nothing(index_elements=["message_id"])
+    )
 
 
 # --- the inbox --------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from sqlalchemy import select
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
@@ -219,3 +221,39 @@ def test_days_and_times_are_vietnams(session_factory):
     assert local_time(late.replace(tzinfo=None)).strftime("%d/%m %H:%M") == "01/12 01:30"
     rendered = templates.env.from_string("{{ t | local }}").render(t=late)
     assert rendered == "01/12/2026 01:30"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_turn_with_several_responses_is_recorded_once(database, tmp_path, request):
+    from sqlalchemy.orm import sessionmaker
+
+    from bot import migrate
+    from bot.analytics import service as analytics
+    from bot.db import create_engine_from_url
+
+    url = (
+        f"sqlite:///{tmp_path / 'a.db'}"
+        if database == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    migrate.upgrade(url)
+    engine = create_engine_from_url(url)
+    request.addfinalizer(engine.dispose)  # before the database is dropped
+    factory = sessionmaker(engine, expire_on_commit=False)
+    tracker = {
+        "sender_id": "zalo:42",
+        "latest_message": {
+            "text": "so cccd 001203004567 bi khoa",
+            "message_id": "m-1",
+            "intent": {"name": "nlu_fallback", "confidence": 0.2},
+        },
+    }
+    for response in ("utter_default", "utter_offer_handoff"):  # one turn, two messages
+        with session_scope(factory) as session:
+            analytics.record_turn(session, tracker, response)
+    with session_scope(factory) as session:
+        turns = session.scalars(select(ChatTurn)).all()
+    assert len(turns) == 1
+    assert turns[0].channel == "zalo" and turns[0].response == "utter_default"
+    assert turns[0].unanswered and "001203004567" not in turns[0].text
+    assert turns[0].created_at.tzinfo is not None
