@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -15,6 +16,7 @@ from bot.admin import content
 from bot.admin.csrf import check_csrf
 from bot.admin.router import EDITORS, _page, _user, csv_response, csv_text
 from bot.communes.models import Commune
+from bot.communes.resolver import simplify
 from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.handoff import officers as officer_admin
@@ -332,6 +334,21 @@ def export_communes(request: Request, session: SessionDep) -> Response:
     return csv_response(rows, COMMUNE_FIELDS, "communes.csv")
 
 
+def _plain(name: str) -> str:
+    """A place name as people may type it: any case, with or without diacritics or "tỉnh"."""
+    text = simplify(name)
+    for prefix in ("tinh ", "thanh pho ", "xa ", "phuong ", "dac khu "):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _named(communes: Sequence[Commune], name: str, province: str) -> list[Commune]:
+    """Communes called ``name`` (in ``province`` if given), however it was typed."""
+    here = [c for c in communes if not province or _plain(c.province) == _plain(province)]
+    exact = [c for c in here if c.name == name]
+    return exact or [c for c in here if _plain(c.name) == _plain(name)]
+
+
 @router.post("/communes/import")
 async def import_communes(
     request: Request,
@@ -352,11 +369,7 @@ async def import_communes(
     errors: list[str] = []
     changed: dict[str, int | None] = {}
     for i, row in enumerate(rows, start=2):
-        found = [
-            c
-            for c in communes
-            if c.name == row.get("name") and row.get("province") in (None, "", c.province)
-        ]
+        found = _named(communes, row.get("name", ""), row.get("province", ""))
         if len(found) != 1:
             what = "không có xã/phường" if not found else "có nhiều nơi trùng tên, ghi thêm tỉnh:"
             errors.append(f"dòng {i}: {what} {row.get('name')!r}")

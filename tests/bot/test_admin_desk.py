@@ -152,6 +152,21 @@ def test_communes_are_exported_and_their_alert_groups_imported(client, session_f
     assert groups["Xốp"] == -100777
     assert sum(1 for v in groups.values() if v is not None) == 1
 
+    # typed in a spreadsheet without diacritics, with the province as people say it
+    typed = b"province,name,officer_chat_id\nQuang Ngai,xa ia chim,-100888\n"
+    answer = client.post(
+        "/admin/communes/import",
+        data={"csrf": csrf},
+        files={"file": ("c.csv", typed, "text/csv")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    with session_scope(session_factory) as session:
+        assert (
+            session.scalar(select(Commune.officer_chat_id).where(Commune.name == "Ia Chim"))
+            == -100888
+        )
+
     # a wrong row: nothing is saved, the admin is told which line
     bad = "name,officer_chat_id\nXốp,-1\nKhông Có,-2\nĐăk Tô,abc\n".encode()
     answer = client.post(
