@@ -20,7 +20,7 @@ from fastapi.responses import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.admin import retrain
+from bot.admin import retrain, training
 from bot.admin.csrf import check_csrf
 from bot.admin.models import ModelBuild
 from bot.admin.router import EDITORS, READERS, _page, _user
@@ -98,6 +98,7 @@ async def models(request: Request) -> Response:
             "running": running,
             "standby": standby,
             "pending": retrain.pending_questions(session, live),
+            "thin": training.thin_topics(session, root=trainer.settings.project_root),
         }
 
     context = await asyncio.to_thread(_with_session, request, read)
@@ -109,6 +110,7 @@ async def models(request: Request) -> Response:
             "live": live,
             "status_text": STATUS_TEXT,
             "margin": trainer.settings.training_margin,
+            "advised": training.ADVISED_QUESTIONS,
             "error": request.query_params.get("error"),
             "done": request.query_params.get("done"),
         },

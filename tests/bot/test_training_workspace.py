@@ -73,3 +73,29 @@ def test_bad_topics_are_refused(session_factory, key, questions, message):
             questions=questions,
             username="admin",
         )
+
+
+def test_new_topics_with_few_questions_are_pointed_out(session_factory, client):
+    from tests.bot.test_admin import make_admin
+    from tests.bot.test_admin_content import log_in
+
+    few = [f"cau hoi so {i} ve doi ten" for i in range(3)]
+    enough = [f"cau hoi so {i} ve mat the" for i in range(training.ADVISED_QUESTIONS)]
+    with session_scope(session_factory) as session:
+        for key, questions in (("doi_ten", few), ("mat_the", enough)):
+            training.create_topic(
+                session,
+                key=key,
+                title=key,
+                answer="Bạn đến Công an xã nơi mình ở để được hướng dẫn.",
+                questions=questions,
+                username="a",
+            )
+        # seed topics are never "thin", whatever the console added to them
+        session.add(TrainingQuestion(label="faq/fee", text="ton bao nhieu", username="a"))
+    with session_scope(session_factory) as session:
+        assert training.thin_topics(session, root=PROJECT_ROOT) == {"doi_ten": 3}
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/models").text
+    warning = page.split('id="thin"', 1)[1].split("</p>", 1)[0]
+    assert "doi_ten × 3" in warning and "mat_the" not in warning

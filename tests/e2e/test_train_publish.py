@@ -43,7 +43,11 @@ QUESTIONS = [
     "giờ hành chính của công an xã là mấy giờ",
     "cong an xa nghi trua luc may gio",
     "buổi chiều công an xã mấy giờ thì đóng cửa",
-]
+    "công an xã mở cửa lúc mấy giờ",
+    "sang may gio thi cong an xa bat dau lam viec",
+    "giờ tiếp dân của công an xã",
+    "cuoi tuan co len cong an xa lam giay to duoc khong",
+]  # as the topic page advises: ten or more, in several wordings, with and without diacritics
 ASK = "may gio thi cong an xa mo cua vay"  # not one of QUESTIONS
 # one more question for an existing topic, added on its page
 FEE_QUESTION = "lam cai dinh danh nay co ton dong nao khong"
@@ -141,7 +145,8 @@ def test_new_topic_and_question_are_trained_and_published(browser, stack, admin,
     with session_scope(stack.session_factory) as session:
         fee = session.query(TrainingQuestion).filter_by(label="faq/fee").count()
     page.goto(f"{stack.app_url}/admin/models")
-    assert page.locator("text=faq/gio_lam_viec × 8").count() == 1
+    assert page.locator(f"text=faq/gio_lam_viec × {len(QUESTIONS)}").count() == 1
+    assert page.locator("#thin").count() == 0  # enough questions: no warning
     assert page.locator(f"text=faq/fee × {fee}").count() == 1
     shoot(page, "models-before-training")
 
