@@ -14,6 +14,7 @@ __all__ = [
     "VIETNAM",
     "Base",
     "UtcDateTime",
+    "as_utc",
     "create_engine_from_url",
     "local_time",
     "session_scope",
@@ -66,9 +67,14 @@ def utcnow() -> datetime:
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def local_time(value: datetime) -> datetime:
     """A stored timestamp (UTC; naive means UTC) as the time people read in Vietnam."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(VIETNAM)
+    return as_utc(value).astimezone(VIETNAM)
 
 
 def create_engine_from_url(url: str) -> Engine:

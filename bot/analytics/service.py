@@ -15,9 +15,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
-from bot.db import local_time, utcnow
+from bot.db import as_utc, local_time
 from bot.handoff.models import HandoffTicket, TicketStatus
-from bot.handoff.outbox import as_utc
 from bot.handoff.redact import redact
 from nlu.text import fold
 
@@ -64,9 +63,7 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
         "confidence": confidence,
         "response": response[:128],
         "unanswered": unanswered,
-        "reviewed": False,
-        "created_at": utcnow(),
-    }
+    }  # reviewed and created_at: the columns' defaults
     # A turn's second response finds it recorded: one statement, no failed insert to undo.
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     session.execute(

@@ -19,7 +19,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import exists, or_, select, update
@@ -46,16 +46,10 @@ __all__ = [
     "PermanentError",
     "RetryLater",
     "Sender",
-    "as_utc",
     "enqueue",
 ]
 
 Clock = Callable[[], datetime]
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes: they are UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal, not an error

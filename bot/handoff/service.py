@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.communes.models import Commune
 from bot.config import Settings
+from bot.db import as_utc
 from bot.handoff import texts
 from bot.handoff.models import (
     ACTIVE_STATUSES,
@@ -29,7 +30,7 @@ from bot.handoff.models import (
     TicketMessage,
     TicketStatus,
 )
-from bot.handoff.outbox import as_utc, enqueue
+from bot.handoff.outbox import enqueue
 from bot.handoff.redact import redact
 
 logger = logging.getLogger(__name__)
