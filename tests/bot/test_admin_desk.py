@@ -188,6 +188,12 @@ def test_communes_are_exported_and_their_alert_groups_imported(client, session_f
         files={"file": ("c.csv", b"name,officer_chat_id\nX\xf4p,1\n", "text/csv")},  # Latin-1
     )
     assert not_utf8.status_code == 400 and "UTF-8" in not_utf8.text
+    huge = client.post(
+        "/admin/communes/import",
+        data={"csrf": csrf},
+        files={"file": ("c.csv", b"name,officer_chat_id\n" + b"X,1\n" * 300_000, "text/csv")},
+    )
+    assert huge.status_code == 400 and "quá lớn" in huge.text
     forged = client.post(
         "/admin/communes/import",
         data={"csrf": "forged"},
