@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     # while a new model is loaded (Rasa answers nothing meanwhile), wait this long instead
     rasa_swap_timeout_s: float = 120.0
     max_message_chars: int = 1500
+    # Load limits. Database: connections per process (pool + overflow); that many worker
+    # threads run database work for async code; a thread waits at most db_pool_timeout_s
+    # for a connection. Rasa: calls in flight per app process; past them a message waits
+    # at most rasa_queue_timeout_s for a slot (and at most rasa_max_waiting wait at once),
+    # then gets the busy reply.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0)
+    rasa_max_in_flight: int = Field(default=16, ge=1)
+    rasa_max_waiting: int = Field(default=400, ge=0)
+    rasa_queue_timeout_s: float = Field(default=8.0, gt=0)
     # Telegram (officer alerts now; the citizen front later). Off when no token.
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
@@ -111,6 +122,11 @@ class Settings(BaseSettings):
             if value == _PLACEHOLDER or len(value) < 16:
                 raise ValueError(f"{name.upper()} must be a real secret (16+ chars)")
         return self
+
+    @property
+    def db_threads(self) -> int:
+        """Worker threads for database work: one per connection the pool can open."""
+        return self.db_pool_size + self.db_max_overflow
 
     @property
     def zalo_enabled(self) -> bool:

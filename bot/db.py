@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 __all__ = [
     "VIETNAM",
     "Base",
+    "Database",
     "UtcDateTime",
     "as_utc",
     "create_engine_from_url",
@@ -77,9 +80,17 @@ def local_time(value: datetime) -> datetime:
     return as_utc(value).astimezone(VIETNAM)
 
 
-def create_engine_from_url(url: str) -> Engine:
+def create_engine_from_url(
+    url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout_s: float = 30.0
+) -> Engine:
     """Create an engine; SQLite gets WAL and foreign keys for safe concurrency."""
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout_s,
+    )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -105,3 +116,34 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+
+
+class Database:
+    """Database work for async code, off the event loop.
+
+    Each unit of work runs in a worker thread, in its own short session (committed on
+    success), so the event loop never waits on the database.
+
+    At most ``threads`` units run at once (the engine's pool size plus its overflow), so
+    a worker never queues for a connection it cannot get.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], *, threads: int) -> None:
+        """Wrap a session factory; ``threads`` bounds concurrent units of work."""
+        self.factory = factory
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._threads = threads
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in a thread, inside one committed transaction."""
+        if self._limiter is None:  # created lazily: it belongs to the running event loop
+            self._limiter = anyio.CapacityLimiter(self._threads)
+
+        def unit() -> T:
+            with session_scope(self.factory) as session:
+                return work(session)
+
+        return await anyio.to_thread.run_sync(unit, limiter=self._limiter)

@@ -23,8 +23,9 @@ from bot.channels import runner
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
 from bot.chat.rasa_client import RasaClient
+from bot.chat.service import Gateway, Limits
 from bot.config import Settings, get_settings
-from bot.db import create_engine_from_url, utcnow
+from bot.db import Database, create_engine_from_url, utcnow
 from bot.handoff.outbox import Clock
 
 logger = logging.getLogger(__name__)
@@ -40,13 +41,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine_from_url(settings.database_url)
+        engine = create_engine_from_url(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout_s=settings.db_pool_timeout_s,
+        )
         app.state.session_factory = sessionmaker(engine, expire_on_commit=False)
+        app.state.db = Database(app.state.session_factory, threads=settings.db_threads)
         timeout = httpx.Timeout(settings.rasa_timeout_s, connect=2.0)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             app.state.rasa = RasaClient(
                 http, settings.rasa_url, slow_timeout_s=settings.rasa_swap_timeout_s
+            )
+            app.state.gateway = Gateway(
+                app.state.db, app.state.rasa, limits=Limits.from_settings(settings), clock=clock
             )
             app.state.trainer = Trainer(
                 app.state.session_factory,

@@ -9,6 +9,7 @@ transaction) before it tells the citizen the code.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import cache
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.actions.communes import directory
 from bot.actions.walkthrough import flow
+from bot.chat.identity import Citizen
 from bot.communes.models import Commune
 from bot.communes.resolver import FormerUnit, Status
 from bot.config import get_settings
@@ -227,32 +229,39 @@ class ActionSubmitHandoff(Action):
             dispatcher.utter_message(response="utter_ho_cancelled")
             return _reset()
         sender = tracker.sender_id
-        channel = sender.split(":", 1)[0] if ":" in sender else "web"
+        channel = Citizen.parse(sender).channel.value  # tg:<id> is the "telegram" channel
         place = str(tracker.get_slot("ho_commune") or "")
         unit = None if place == UNKNOWN_COMMUNE else _unit(place)
         contact = tracker.get_slot("ho_contact")
         step = tracker.get_slot("wt_error_step") or tracker.get_slot("wt_step")
         settings = get_settings()
-        with session_scope(_factory()) as session:
-            commune = _commune(session, unit)
-            ticket = service.open_ticket(
-                session,
-                service.NewTicket(
-                    channel=channel,
-                    sender=sender,
-                    commune_id=commune.id if commune else None,
-                    commune_label=unit.new_label if unit else "",
-                    description=str(tracker.get_slot("ho_description") or ""),
-                    contact_phone=contact if contact and contact != NO_CONTACT else None,
-                    step=step,
-                    step_title=_step_title(step),
-                    transcript=_transcript(tracker.events),
-                ),
-                now=utcnow(),
-                routing=service.Routing.from_settings(settings),
-            )
-            code = ticket.code
-            where = f"{commune.unit_type} {commune.name}" if commune else "xã/phường"
+        description = str(tracker.get_slot("ho_description") or "")
+        transcript = _transcript(tracker.events)
+
+        def store() -> tuple[str, str]:
+            with session_scope(_factory()) as session:
+                commune = _commune(session, unit)
+                ticket = service.open_ticket(
+                    session,
+                    service.NewTicket(
+                        channel=channel,
+                        sender=sender,
+                        commune_id=commune.id if commune else None,
+                        commune_label=unit.new_label if unit else "",
+                        description=description,
+                        contact_phone=contact if contact and contact != NO_CONTACT else None,
+                        step=step,
+                        step_title=_step_title(step),
+                        transcript=transcript,
+                    ),
+                    now=utcnow(),
+                    routing=service.Routing.from_settings(settings),
+                )
+                where = f"{commune.unit_type} {commune.name}" if commune else "xã/phường"
+                return ticket.code, where
+
+        # in a thread: the action server's event loop serves every other conversation
+        code, where = await asyncio.to_thread(store)
         # committed: only now does the citizen learn the code
         dispatcher.utter_message(
             response="utter_ho_created",
@@ -276,25 +285,34 @@ class ActionHandoffStatus(Action):
         """Tell the status of the citizen's ticket."""
         match = _CODE_RE.search(str(tracker.latest_message.get("text") or ""))
         code = f"HT-{match.group(1)}" if match else None
-        with session_scope(_factory()) as session:
-            ticket = service.latest_ticket(session, tracker.sender_id, code)
-            if ticket is None:
-                dispatcher.utter_message(response="utter_ho_status_none")
-                return []
-            officer = ticket.claimed_by.name if ticket.claimed_by else ""
-            response = {
-                TicketStatus.OPEN: "utter_ho_status_open",
-                TicketStatus.CLAIMED: "utter_ho_status_claimed",
-                TicketStatus.RESOLVED: "utter_ho_status_resolved",
-                TicketStatus.CANCELLED: "utter_ho_status_cancelled",
-            }[TicketStatus(ticket.status)]
-            dispatcher.utter_message(
-                response=response,
-                code=ticket.code,
-                officer=officer,
-                note=ticket.resolution_note or "không có",
-            )
+        sender = tracker.sender_id
+
+        def look() -> dict[str, str] | None:
+            with session_scope(_factory()) as session:
+                ticket = service.latest_ticket(session, sender, code)
+                if ticket is None:
+                    return None
+                return {
+                    "response": _STATUS_RESPONSE[TicketStatus(ticket.status)],
+                    "code": ticket.code,
+                    "officer": ticket.claimed_by.name if ticket.claimed_by else "",
+                    "note": ticket.resolution_note or "không có",
+                }
+
+        found = await asyncio.to_thread(look)
+        if found is None:
+            dispatcher.utter_message(response="utter_ho_status_none")
+        else:
+            dispatcher.utter_message(**found)
         return []
+
+
+_STATUS_RESPONSE = {
+    TicketStatus.OPEN: "utter_ho_status_open",
+    TicketStatus.CLAIMED: "utter_ho_status_claimed",
+    TicketStatus.RESOLVED: "utter_ho_status_resolved",
+    TicketStatus.CANCELLED: "utter_ho_status_cancelled",
+}
 
 
 def _commune(session: Session, unit: FormerUnit | None) -> Commune | None:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
+from bot.chat.identity import Citizen
 from bot.db import as_utc, local_time
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.handoff.redact import redact
@@ -57,7 +58,7 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
     row = {
         "message_id": str(message_id)[:64],
         "sender": sender[:128],
-        "channel": sender.split(":", 1)[0] if ":" in sender else "web",
+        "channel": Citizen.parse(sender).channel.value,
         "text": redact(text)[:500],
         "intent": intent[:96],
         "confidence": confidence,

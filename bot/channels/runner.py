@@ -10,13 +10,12 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
 from bot.channels.telegram_citizens import CitizenFront
 from bot.channels.zalo import ZaloBridge, ZaloSender, ZaloTokens
 from bot.config import Settings
-from bot.db import session_scope
+from bot.db import Database
 from bot.handoff import service
 from bot.handoff.outbox import Clock, OutboxWorker, Sender, WebInboxSender
 
@@ -30,20 +29,20 @@ SWEEP_EVERY = timedelta(seconds=30)
 @asynccontextmanager
 async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIterator[None]:
     """Run Telegram (webhook or polling) and the outbox worker for the app's lifetime."""
-    factory: sessionmaker[Session] = app.state.session_factory
+    db: Database = app.state.db
     routing = service.Routing.from_settings(settings)
     senders: dict[str, Sender] = {"web": WebInboxSender()}
     zalo_http = None
     if settings.zalo_enabled:
         zalo_http = httpx.AsyncClient(timeout=httpx.Timeout(settings.zalo_timeout_s, connect=5.0))
-        tokens = ZaloTokens(factory, settings=settings, http=zalo_http, clock=clock)
+        tokens = ZaloTokens(db, settings=settings, http=zalo_http, clock=clock)
         senders["zalo"] = ZaloSender(tokens, http=zalo_http, api_url=settings.zalo_api_url)
     application = None
     if settings.telegram_bot_token is not None:
         application = build_application(settings, polling=settings.telegram_webhook_url is None)
         senders["telegram"] = TelegramSender(application.bot)
     worker = OutboxWorker(
-        factory,
+        db,
         senders,
         clock=clock,
         max_attempts=settings.outbox_max_attempts,
@@ -54,15 +53,14 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     app.state.zalo = None
     if zalo_http is not None:
         app.state.zalo = ZaloBridge(
-            factory, settings=settings, rasa=app.state.rasa, clock=clock, wake_outbox=worker.wake
+            db, gateway=app.state.gateway, settings=settings, clock=clock, wake_outbox=worker.wake
         )
     if application is not None:
-        desk = OfficerDesk(factory, clock=clock, routing=routing)
+        desk = OfficerDesk(db, clock=clock, routing=routing)
         desk.register(application)
         CitizenFront(
-            factory,
-            rasa=app.state.rasa,
-            settings=settings,
+            db,
+            gateway=app.state.gateway,
             clock=clock,
             wake=worker.wake,
             desk=desk,
@@ -84,9 +82,8 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     async def tick() -> None:
         if clock() - last_sweep[0] < SWEEP_EVERY:
             return
-        last_sweep[0] = clock()
-        with session_scope(factory) as session:
-            service.sweep(session, now=clock(), routing=routing)
+        now = last_sweep[0] = clock()
+        await db.run(lambda session: service.sweep(session, now=now, routing=routing))
 
     stop = asyncio.Event()
     task = None

@@ -12,13 +12,14 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -46,14 +47,17 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.chat.identity import Citizen
 from bot.chat.render import short_key
 from bot.config import Settings
-from bot.db import session_scope
+from bot.db import Database
 from bot.handoff import service, texts
 from bot.handoff.models import ProcessedUpdate
 from bot.handoff.outbox import Clock, Delivered, Job, PermanentError, RetryLater
 
 logger = logging.getLogger(__name__)
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 __all__ = ["OfficerDesk", "TelegramSender", "build_application", "first_time", "webhook_router"]
 
@@ -122,22 +126,39 @@ def first_time(session: Session, update_id: int) -> bool:
 
 
 def _chat_id(destination: str) -> int:
-    return int(destination.removeprefix("tg:"))
+    # a citizen's sender id (tg:<chat id>) or an officer group's bare chat id
+    if ":" in destination:
+        return int(Citizen.parse(destination).platform_id)
+    return int(destination)
 
 
-def _markup(buttons: list[Any], session: Session) -> InlineKeyboardMarkup | None:
-    rows: list[list[InlineKeyboardButton]] = []
+def _keyed(buttons: list[Any], session: Session) -> list[list[dict[str, str]]]:
+    """Rows of ``{text, callback_data}``, ready for Telegram.
+
+    Internal ``{title, payload}`` buttons get their payload stored under a short key
+    (Telegram allows 64 bytes of callback data).
+    """
+    rows: list[list[dict[str, str]]] = []
     for row in buttons:
         row = row if isinstance(row, list) else [row]
         keys = []
         for b in row:
             if "callback_data" in b:  # officer buttons, already short
-                keys.append(InlineKeyboardButton(b["text"], callback_data=b["callback_data"]))
-            else:  # an internal {title, payload} button: the payload under a short key
-                data = short_key(session, b["payload"])
-                keys.append(InlineKeyboardButton(b["title"][:64], callback_data=data))
+                keys.append({"text": b["text"], "callback_data": b["callback_data"]})
+            else:
+                keys.append(
+                    {"text": b["title"][:64], "callback_data": short_key(session, b["payload"])}
+                )
         rows.append(keys)
-    return InlineKeyboardMarkup(rows) if rows else None
+    return rows
+
+
+def _markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
+    keyboard = [
+        [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+        for row in rows
+    ]
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -159,11 +180,16 @@ class TelegramSender:
             await asyncio.sleep(wait)
         self._last[chat_id] = time.monotonic()
 
-    async def deliver(self, job: Job, session: Session) -> Delivered:
+    def prepare(self, session: Session, job: Job) -> Job:
+        """Store the buttons' payloads under short keys (before sending, in the claim)."""
+        keyed = _keyed(job.payload.get("buttons") or [], session)
+        return replace(job, payload={**job.payload, "keyboard": keyed})
+
+    async def deliver(self, job: Job) -> Delivered:
         """Send or edit one message; map Telegram's errors to retry or dead."""
         payload = job.payload
         chat_id = _chat_id(job.destination)
-        markup = _markup(payload.get("buttons") or [], session)
+        markup = _markup(payload.get("keyboard") or [])
         await self._pace(chat_id)
         try:
             if payload.get("method") == "edit":
@@ -216,12 +242,13 @@ class _Check(filters.MessageFilter):
 class OfficerDesk:
     """PTB handlers for officers; all changes go through ``bot.handoff.service``."""
 
-    def __init__(
-        self, session_factory: sessionmaker[Session], *, clock: Clock, routing: service.Routing
-    ) -> None:
-        self._factory = session_factory
+    def __init__(self, db: Database, *, clock: Clock, routing: service.Routing) -> None:
+        self._db = db
         self._clock = clock
         self._routing = routing
+        # what a reply to one of the bot's messages is when it is not an alert (the citizens'
+        # text handler, set by bot.channels.telegram_citizens)
+        self.not_an_alert: Handler | None = None
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg,unused-ignore]
         """Add the officers' handlers (before the citizens' ones) to ``application``."""
@@ -232,36 +259,38 @@ class OfficerDesk:
         application.add_handler(CommandHandler("id", self.on_id))
         application.add_handler(
             MessageHandler(
-                filters.REPLY & filters.TEXT & ~filters.COMMAND & _Check(self._is_alert_reply),
+                filters.REPLY & filters.TEXT & ~filters.COMMAND & _Check(self._is_bot_reply),
                 self.on_reply,
             )
         )
         application.add_error_handler(self.on_error)
 
-    def _is_alert_reply(self, message: Any) -> bool:
-        # Only replies to an alert (or relayed message) are officer replies; a citizen
-        # quoting one of the bot's answers is just a citizen talking.
+    @staticmethod
+    def _is_bot_reply(message: Any) -> bool:
+        # Officers answer by replying to an alert or relayed message: one of the bot's. Whether
+        # it is an alert is looked up in on_reply (a filter must not wait on the database).
         replied = getattr(message, "reply_to_message", None)
-        if replied is None:
-            return False
-        with session_scope(self._factory) as session:
-            return (
-                service.ticket_for_alert(session, message.chat_id, replied.message_id) is not None
-            )
+        sender = getattr(replied, "from_user", None)
+        return bool(sender is not None and sender.is_bot)
 
-    def is_officer(self, user_id: int) -> bool:
+    async def is_officer(self, user_id: int) -> bool:
         """Whether a Telegram account belongs to an active officer."""
-        with session_scope(self._factory) as session:
-            return service.officer_by_telegram(session, user_id) is not None
+        return await self._db.run(
+            lambda session: service.officer_by_telegram(session, user_id) is not None
+        )
 
-    def _once(
+    async def _once(
         self, update: Update, work: Callable[[Session], str | None]
     ) -> tuple[bool, str | None]:
         """Run ``work`` in one transaction with the update's dedupe row; skip repeats."""
-        with session_scope(self._factory) as session:
-            if not first_time(session, update.update_id):
+        update_id = update.update_id
+
+        def unit(session: Session) -> tuple[bool, str | None]:
+            if not first_time(session, update_id):
                 return False, None
             return True, work(session)
+
+        return await self._db.run(unit)
 
     async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Nhận xử lý / Đã giải quyết."""
@@ -291,7 +320,7 @@ class OfficerDesk:
                 done = f"Đã đóng {ticket.code}." if ticket else ""
             return done if result is service.ActResult.DONE else _RESULT[result]
 
-        fresh, answer = self._once(update, work)
+        fresh, answer = await self._once(update, work)
         if fresh:
             await _quietly(query.answer(answer, show_alert=False))
 
@@ -300,12 +329,19 @@ class OfficerDesk:
         message, user = update.effective_message, update.effective_user
         if message is None or message.reply_to_message is None:
             return
-        replied_to = message.reply_to_message.message_id
+        replied_to, chat_id = message.reply_to_message.message_id, message.chat_id
+        alert = await self._db.run(
+            lambda session: service.ticket_for_alert(session, chat_id, replied_to) is not None
+        )
+        if not alert:  # a citizen quoting one of the bot's answers is just a citizen talking
+            if self.not_an_alert is not None:
+                await self.not_an_alert(update, _context)
+            return
 
         def work(session: Session) -> str | None:
-            ticket = service.ticket_for_alert(session, message.chat_id, replied_to)
+            ticket = service.ticket_for_alert(session, chat_id, replied_to)
             if ticket is None:
-                return None  # a reply to something else in the group: not ours
+                return None  # the ticket went between the two looks: nothing to relay
             officer = service.officer_by_telegram(session, user.id) if user else None
             if officer is None:
                 return _NOT_OFFICER
@@ -314,7 +350,7 @@ class OfficerDesk:
             )
             return None if result is service.ActResult.DONE else _RESULT[result]
 
-        fresh, answer = self._once(update, work)
+        fresh, answer = await self._once(update, work)
         if fresh and answer:
             await _quietly(message.reply_text(answer))
 
@@ -349,7 +385,7 @@ class OfficerDesk:
                 return f"Đã đóng {ticket.code}."
             return _RESULT[result]
 
-        fresh, answer = self._once(update, work)
+        fresh, answer = await self._once(update, work)
         if fresh and answer:
             await _quietly(message.reply_text(answer))
 
@@ -374,7 +410,7 @@ class OfficerDesk:
             officer = service.officer_by_telegram(session, user.id) if user else None
             return view(session, officer) if officer else _NOT_OFFICER
 
-        fresh, answer = self._once(update, work)
+        fresh, answer = await self._once(update, work)
         if fresh and answer:
             await _quietly(message.reply_text(answer, parse_mode=ParseMode.HTML))
 

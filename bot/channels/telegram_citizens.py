@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -24,19 +24,18 @@ from telegram.ext import (
 
 from bot.channels.telegram import OfficerDesk, _quietly, first_time
 from bot.chat import messages
-from bot.chat import service as chat_service
-from bot.chat.rasa_client import RasaClient
+from bot.chat.identity import Channel, Citizen
 from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
-from bot.config import Settings
-from bot.db import session_scope
+from bot.chat.service import Gateway
+from bot.db import Database
 from bot.handoff.outbox import Clock, enqueue
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CHANNEL", "MESSAGE_LIMIT", "CitizenFront", "enqueue_replies"]
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM.value
 MESSAGE_LIMIT = 4096
 KEY_PREFIX = "k:"
 HELP = OutgoingMessage(
@@ -84,17 +83,15 @@ class CitizenFront:
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        db: Database,
         *,
-        rasa: RasaClient,
-        settings: Settings,
+        gateway: Gateway,
         clock: Clock,
         wake: Callable[[], None],
         desk: OfficerDesk,
     ) -> None:
-        self._factory = session_factory
-        self._rasa = rasa
-        self._settings = settings
+        self._db = db
+        self._gateway = gateway
         self._clock = clock
         self._wake = wake
         self._desk = desk
@@ -102,6 +99,7 @@ class CitizenFront:
     def register(self, application: Application) -> None:  # type: ignore[type-arg,unused-ignore]
         """Add the citizens' handlers (after the officers' ones)."""
         private = filters.ChatType.PRIVATE
+        self._desk.not_an_alert = self.on_text
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("help", self.on_help))
         application.add_handler(CommandHandler("menu", self.on_menu, filters=private))
@@ -125,8 +123,8 @@ class CitizenFront:
         query = update.callback_query
         if query is None or query.message is None:
             return
-        with session_scope(self._factory) as session:
-            payload = expand_key(session, query.data or "")
+        data = query.data or ""
+        payload = await self._db.run(lambda session: expand_key(session, data))
         if payload is None:
             await _quietly(query.answer(STALE_BUTTON, show_alert=True))
             return
@@ -137,17 +135,17 @@ class CitizenFront:
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Welcome and topic menu (officers get their help)."""
-        if self._officer(update):
+        if await self._officer(update):
             await self._desk.on_help(update, context)
         elif _private(update):
             await self._ask(update, ["/greet"])
 
     async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """How to use the assistant."""
-        if self._officer(update):
+        if await self._officer(update):
             await self._desk.on_help(update, context)
         elif _private(update):
-            self._send_fixed(update, HELP)
+            await self._send_fixed(update, HELP)
 
     async def on_menu(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """The topic menu."""
@@ -159,58 +157,48 @@ class CitizenFront:
 
     async def on_photo(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A photo, maybe of an error screen: ask for the words, or an officer."""
-        self._send_fixed(update, messages.PHOTO)
+        await self._send_fixed(update, messages.PHOTO)
 
     async def on_other(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, voice, files, locations: please type."""
-        self._send_fixed(update, messages.NOT_TEXT)
+        await self._send_fixed(update, messages.NOT_TEXT)
 
     # --- helpers -------------------------------------------------------------------------
-    def _officer(self, update: Update) -> bool:
+    async def _officer(self, update: Update) -> bool:
         user = update.effective_user
-        return user is not None and self._desk.is_officer(user.id)
+        return user is not None and await self._desk.is_officer(user.id)
 
     async def _ask(self, update: Update, texts: list[str]) -> None:
+        """Claim the update (once), ask the gateway (no session open), queue the replies."""
         chat = update.effective_chat
         if chat is None:
             return
-        sender = f"tg:{chat.id}"
-        with session_scope(self._factory) as session:
-            if not first_time(session, update.update_id):
-                return
-            replies: list[OutgoingMessage] = []
-            for text in texts:
-                replies += await chat_service.handle_message(
-                    session=session,
-                    rasa=self._rasa,
-                    sender=sender,
-                    text=text,
-                    channel=CHANNEL,
-                    max_chars=self._settings.max_message_chars,
-                    clock=self._clock,
-                )
-            enqueue_replies(
-                session,
-                sender=sender,
-                replies=replies,
-                key=f"tg:{update.update_id}",
-                now=self._clock(),
-            )
-        self._wake()
+        citizen = Citizen.telegram(chat.id)
+        update_id = update.update_id
+        if not await self._db.run(lambda session: first_time(session, update_id)):
+            return
+        replies: list[OutgoingMessage] = []
+        for text in texts:
+            replies += await self._gateway.answer(citizen, text)
+        await self._queue(citizen, update_id, replies)
 
-    def _send_fixed(self, update: Update, reply: OutgoingMessage) -> None:
+    async def _send_fixed(self, update: Update, reply: OutgoingMessage) -> None:
         chat = update.effective_chat
         if chat is None:
             return
-        with session_scope(self._factory) as session:
-            if first_time(session, update.update_id):
-                enqueue_replies(
-                    session,
-                    sender=f"tg:{chat.id}",
-                    replies=[reply],
-                    key=f"tg:{update.update_id}",
-                    now=self._clock(),
-                )
+        update_id = update.update_id
+        if await self._db.run(lambda session: first_time(session, update_id)):
+            await self._queue(Citizen.telegram(chat.id), update_id, [reply])
+
+    async def _queue(
+        self, citizen: Citizen, update_id: int, replies: list[OutgoingMessage]
+    ) -> None:
+        now = self._clock()
+        await self._db.run(
+            lambda session: enqueue_replies(
+                session, sender=citizen.sender, replies=replies, key=f"tg:{update_id}", now=now
+            )
+        )
         self._wake()
 
 

@@ -22,23 +22,24 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat import messages
-from bot.chat import service as chat_service
-from bot.chat.rasa_client import RasaClient
+from bot.chat.identity import Channel, Citizen
 from bot.chat.render import split_text
 from bot.chat.schemas import OutgoingMessage
+from bot.chat.service import Gateway
 from bot.config import Settings
-from bot.db import session_scope
+from bot.db import Database, session_scope
 from bot.handoff.outbox import (
     Clock,
     Delivered,
@@ -63,7 +64,7 @@ __all__ = [
     "webhook_router",
 ]
 
-CHANNEL = "zalo"
+CHANNEL = Channel.ZALO.value
 MAX_BUBBLES = 8  # free "reply" messages per citizen message
 TEXT_LIMIT = 2000
 MAX_TEMPLATE_BUTTONS = 5
@@ -137,7 +138,7 @@ def webhook_router() -> APIRouter:
         data = json.loads(raw)
         key = _event_key(data)
         if data.get("event_name") in HANDLED_EVENTS and key:
-            bridge.store(key, data)
+            await bridge.store(key, data)
         return {"ok": True}  # delivery/seen receipts and unknown events: acknowledged, ignored
 
     return router
@@ -168,16 +169,17 @@ class ZaloBridge(Poller):
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        db: Database,
         *,
+        gateway: Gateway,
         settings: Settings,
-        rasa: RasaClient,
         clock: Clock,
         wake_outbox: Callable[[], None],
     ) -> None:
-        self._factory = session_factory
+        self._db = db
+        self._factory = db.factory
+        self._gateway = gateway
         self._settings = settings
-        self._rasa = rasa
         self._clock = clock
         self._wake_outbox = wake_outbox
         super().__init__()
@@ -196,11 +198,14 @@ class ZaloBridge(Poller):
             window_s=self._settings.zalo_replay_window_s,
         )
 
-    def store(self, key: str, data: dict[str, Any]) -> bool:
+    async def store(self, key: str, data: dict[str, Any]) -> bool:
         """Keep the event (durably) for the background loop; False if it was seen before."""
         try:
-            with session_scope(self._factory) as session:
-                session.add(InboundEvent(source=CHANNEL, event_id=key, payload=data))
+            await self._db.run(
+                lambda session: session.add(
+                    InboundEvent(source=CHANNEL, event_id=key, payload=data)
+                )
+            )
         except IntegrityError:
             logger.info("zalo event %s already received", key)
             return False
@@ -213,8 +218,8 @@ class ZaloBridge(Poller):
 
     async def handle_pending(self) -> int:
         """Answer every stored event not yet handled; return how many were tried."""
-        with session_scope(self._factory) as session:
-            ids = list(
+        ids = await self._db.run(
+            lambda session: list(
                 session.scalars(
                     select(InboundEvent.id)
                     .where(InboundEvent.source == CHANNEL, InboundEvent.status == "pending")
@@ -222,6 +227,7 @@ class ZaloBridge(Poller):
                     .limit(20)
                 )
             )
+        )
         for event_id in ids:
             await self._handle(event_id)
         if ids:
@@ -229,38 +235,33 @@ class ZaloBridge(Poller):
         return len(ids)
 
     async def _handle(self, event_id: int) -> None:
+        """Read the event, ask the gateway (no session open), then queue the replies.
+
+        Queuing and marking the event done share a transaction; the replies' keys make a
+        retry harmless.
+        """
         try:
-            with session_scope(self._factory) as session:
-                event = session.get(InboundEvent, event_id)
-                if event is None or event.status != "pending":
-                    return
-                data = event.payload
-                user = str(
+            found = await self._db.run(partial(_pending_event, event_id=event_id))
+            if found is None:
+                return
+            key, data = found
+            citizen = Citizen.zalo(
+                str(
                     (data.get("sender") or data.get("follower") or {}).get("id")
                     or data.get("user_id_by_app")
                 )
-                sender = f"{CHANNEL}:{user}"
-                replies = await self._replies(session, sender, data)
-                for i, reply in enumerate(merge_bubbles(replies)):
-                    enqueue(
-                        session,
-                        channel=CHANNEL,
-                        destination=sender,
-                        kind="reply",
-                        payload={
-                            "text": reply.text,
-                            "buttons": [b.model_dump() for b in reply.buttons],
-                        },
-                        dedupe_key=f"zalo:{event.event_id}:{i}",
-                        now=self._clock(),
-                    )
-                event.status = "done"
+            )
+            replies = merge_bubbles(await self._replies(citizen, data))
+            now = self._clock()
+            await self._db.run(
+                partial(
+                    _answered, event_id=event_id, key=key, citizen=citizen, replies=replies, now=now
+                )
+            )
         except Exception as exc:  # rolled back: the event stays pending, up to 5 tries
-            self._failed(event_id, exc)
+            await self._db.run(partial(_failed, event_id=event_id, exc=exc))
 
-    async def _replies(
-        self, session: Session, sender: str, data: dict[str, Any]
-    ) -> list[OutgoingMessage]:
+    async def _replies(self, citizen: Citizen, data: dict[str, Any]) -> list[OutgoingMessage]:
         name = data.get("event_name")
         if name == "follow":
             text = "/greet"
@@ -270,25 +271,47 @@ class ZaloBridge(Poller):
             return [messages.NOT_TEXT]
         else:
             text = str((data.get("message") or {}).get("text") or "")
-        return await chat_service.handle_message(
-            session=session,
-            rasa=self._rasa,
-            sender=sender,
-            text=text,
-            channel=CHANNEL,
-            max_chars=self._settings.max_message_chars,
-            clock=self._clock,
-        )
+        return await self._gateway.answer(citizen, text)
 
-    def _failed(self, event_id: int, exc: Exception) -> None:
-        logger.warning("zalo event %s failed: %s", event_id, exc)
-        with session_scope(self._factory) as session:
-            event = session.get(InboundEvent, event_id)
-            if event is not None:
-                event.attempts += 1
-                event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if event.attempts >= _MAX_EVENT_ATTEMPTS:
-                    event.status = "dead"
+
+def _pending_event(session: Session, *, event_id: int) -> tuple[str, dict[str, Any]] | None:
+    event = session.get(InboundEvent, event_id)
+    if event is None or event.status != "pending":
+        return None
+    return event.event_id, dict(event.payload)
+
+
+def _answered(
+    session: Session,
+    *,
+    event_id: int,
+    key: str,
+    citizen: Citizen,
+    replies: list[OutgoingMessage],
+    now: datetime,
+) -> None:
+    for i, reply in enumerate(replies):
+        enqueue(
+            session,
+            channel=CHANNEL,
+            destination=citizen.sender,
+            kind="reply",
+            payload={"text": reply.text, "buttons": [b.model_dump() for b in reply.buttons]},
+            dedupe_key=f"zalo:{key}:{i}",
+            now=now,
+        )
+    event = session.get_one(InboundEvent, event_id)
+    event.status = "done"
+
+
+def _failed(session: Session, *, event_id: int, exc: Exception) -> None:
+    logger.warning("zalo event %s failed: %s", event_id, exc)
+    event = session.get(InboundEvent, event_id)
+    if event is not None:
+        event.attempts += 1
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if event.attempts >= _MAX_EVENT_ATTEMPTS:
+            event.status = "dead"
 
 
 # --- tokens and sending ------------------------------------------------------------------
@@ -297,13 +320,14 @@ class ZaloTokens:
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        db: Database,
         *,
         settings: Settings,
         http: httpx.AsyncClient,
         clock: Clock,
     ) -> None:
-        self._factory = session_factory
+        self._db = db
+        self._factory = db.factory
         self._settings = settings
         self._http = http
         self._clock = clock
@@ -311,11 +335,17 @@ class ZaloTokens:
 
     async def access_token(self) -> str:
         """A valid access token (refreshed first when none or about to expire)."""
-        with session_scope(self._factory) as session:
+        now = self._clock()
+
+        def read(session: Session) -> tuple[str | None, bool]:
             row = session.get(ZaloToken, 1)
-            if row is not None and row.expires_at - self._clock() > timedelta(minutes=30):
-                return row.access_token
-            current = row.access_token if row else None
+            if row is None:
+                return None, False
+            return row.access_token, row.expires_at - now > timedelta(minutes=30)
+
+        current, fresh = await self._db.run(read)
+        if current is not None and fresh:
+            return current
         return await self.refresh(failed=current)
 
     async def refresh(self, *, failed: str | None) -> str:
@@ -371,10 +401,14 @@ class ZaloSender:
         self._http = http
         self._url = f"{api_url}/v3.0/oa/message/cs"
 
-    async def deliver(self, job: Job, session: Session) -> Delivered:
+    def prepare(self, session: Session, job: Job) -> Job:
+        """Nothing to look up."""
+        return job
+
+    async def deliver(self, job: Job) -> Delivered:
         """Send one bubble; on -216 refresh the token and try once more."""
         body = {
-            "recipient": {"user_id": job.destination.removeprefix(f"{CHANNEL}:")},
+            "recipient": {"user_id": Citizen.parse(job.destination).platform_id},
             "message": zalo_message(job.payload.get("text", ""), job.payload.get("buttons") or []),
         }
         token = await self._tokens.access_token()

@@ -1,11 +1,26 @@
-"""Gateway logic: check the citizen's text, ask Rasa, shape the replies."""
+"""Gateway logic: check the citizen's text, ask Rasa, shape the replies.
+
+A message is three short steps, and no database session is open across the call to Rasa
+(whose NLG callback and actions need connections of their own): a unit of work that reads
+the conversation state (or relays to the officer who holds the conversation), the call to
+Rasa, and a unit of work that keeps the buttons on screen. Database work runs in threads
+(``bot.db.Database``). At most ``max_in_flight`` Rasa calls run at once; a message that
+cannot get a slot within ``queue_timeout_s``, or finds ``max_waiting`` others already
+waiting, gets the busy reply at once instead of queueing forever. One citizen's messages
+are answered in the order they came (per-sender lock).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,10 +29,12 @@ from bot import locks
 from bot.chat import messages
 from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
+from bot.chat.identity import Citizen
 from bot.chat.models import ConversationState
 from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
-from bot.db import utcnow
+from bot.config import Settings
+from bot.db import Database, utcnow
 from bot.faq.schemas import Button
 from bot.handoff import service as handoff
 from bot.handoff import texts
@@ -27,7 +44,7 @@ from nlu.text import fold
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["clean_text", "handle_message"]
+__all__ = ["Gateway", "Limits", "clean_text"]
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
@@ -41,51 +58,144 @@ def _has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-async def handle_message(
-    *,
-    session: Session,
-    rasa: RasaClient,
-    sender: str,
-    text: str,
-    channel: str,
-    max_chars: int,
-    clock: Clock = utcnow,
-) -> list[OutgoingMessage]:
-    """Answer one citizen message, whatever it holds; never raise to the caller."""
-    text = clean_text(text)
-    if not text:
-        return [messages.EMPTY]
-    if len(text) > max_chars:
-        return [messages.TOO_LONG]
-    if not _has_words(text):
-        return [messages.NO_WORDS]
+@dataclass(frozen=True)
+class Limits:
+    """How much the gateway takes on before it answers "busy" (settings)."""
+
+    max_chars: int = 1500
+    max_in_flight: int = 16
+    max_waiting: int = 400
+    queue_timeout_s: float = 8.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits configured for this process."""
+        return cls(
+            max_chars=settings.max_message_chars,
+            max_in_flight=settings.rasa_max_in_flight,
+            max_waiting=settings.rasa_max_waiting,
+            queue_timeout_s=settings.rasa_queue_timeout_s,
+        )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the first unit of work found: an answer already, or the text for Rasa."""
+
+    text: str
+    slow: bool = False
+    shown: tuple[tuple[str, str], ...] = ()
+    replies: list[OutgoingMessage] | None = None
+
+
+class _SenderLocks:
+    """One lock per citizen while any of their messages is in progress (then forgotten)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[key]
+
+
+class Gateway:
+    """Answers citizen messages of every channel; never raises to the caller."""
+
+    def __init__(
+        self, db: Database, rasa: RasaClient, *, limits: Limits = Limits(), clock: Clock = utcnow
+    ) -> None:
+        """Share one database, one Rasa client and one set of limits per process."""
+        self._db = db
+        self._rasa = rasa
+        self.limits = limits
+        self._clock = clock
+        self._slots = asyncio.Semaphore(limits.max_in_flight)
+        self._waiting = 0
+        self._senders = _SenderLocks()
+
+    @property
+    def waiting(self) -> int:
+        """Messages waiting for a free Rasa slot now (for /healthz and tests)."""
+        return self._waiting
+
+    async def answer(self, citizen: Citizen, text: str) -> list[OutgoingMessage]:
+        """Answer one citizen message, whatever it holds."""
+        text = clean_text(text)
+        if not text:
+            return [messages.EMPTY]
+        if len(text) > self.limits.max_chars:
+            return [messages.TOO_LONG]
+        if not _has_words(text):
+            return [messages.NO_WORDS]
+        sender = citizen.sender
+        async with self._senders.hold(sender):
+            prepared = await self._db.run(
+                partial(_prepare, sender=sender, text=text, now=self._clock())
+            )
+            if prepared.replies is not None:
+                return prepared.replies
+            replies = await self._ask(citizen, prepared.text, slow=prepared.slow)
+            if replies is None:
+                return [messages.BUSY]
+            out = [m for m in map(_to_message, replies) if m is not None] or [messages.NO_REPLY]
+            shown = _shown(out)
+            if _pairs(shown) != prepared.shown:
+                await self._db.run(partial(_remember_buttons, sender=sender, buttons=shown))
+            return out
+
+    async def _ask(self, citizen: Citizen, text: str, *, slow: bool) -> list[dict[str, Any]] | None:
+        """Rasa's replies, or None when Rasa is down or the gateway is full."""
+        if self._slots.locked() and self._waiting >= self.limits.max_waiting:
+            logger.warning("gateway full: %d messages waiting for Rasa", self._waiting)
+            return None
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(self.limits.queue_timeout_s):
+                await self._slots.acquire()
+        except TimeoutError:
+            logger.warning("no Rasa slot within %.1fs", self.limits.queue_timeout_s)
+            return None
+        finally:
+            self._waiting -= 1
+        try:
+            return await self._rasa.send(
+                sender=citizen.sender, text=text, channel=citizen.channel.value, slow=slow
+            )
+        except RasaUnavailableError:
+            return None
+        finally:
+            self._slots.release()
+
+
+def _prepare(session: Session, *, sender: str, text: str, now: datetime) -> _Prepared:
     state = session.get(ConversationState, sender)
+    shown = _pairs([Button(**b) for b in state.last_buttons]) if state else ()
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
     ticket = handoff.active_ticket(session, sender)
     if ticket is not None:  # an officer has the conversation: relay, do not answer
-        return _relay(
-            session=session, ticket=ticket, sender=sender, state=state, text=text, now=clock()
-        )
+        replies = _relay(session=session, ticket=ticket, sender=sender, text=text, now=now)
+        return _Prepared(text=text, replies=replies)
     if text == texts.CANCEL_PAYLOAD:  # an old "Hủy yêu cầu" button, the ticket already closed
-        return [messages.NOTHING_TO_CANCEL]
-    try:
-        # a model swap under way: Rasa answers once the new model is loaded, not "busy"
-        slow = locks.holder(session, locks.SERVING, clock()) is not None
-        replies = await rasa.send(sender=sender, text=text, channel=channel, slow=slow)
-    except RasaUnavailableError:
-        return [messages.BUSY]
-    out = [m for m in map(_to_message, replies) if m is not None]
-    out = out or [messages.NO_REPLY]
-    _remember_buttons(session=session, sender=sender, state=state, replies=out)
-    return out
+        return _Prepared(text=text, replies=[messages.NOTHING_TO_CANCEL])
+    # a model swap under way: Rasa answers once the new model is loaded, not "busy"
+    slow = locks.holder(session, locks.SERVING, now) is not None
+    return _Prepared(text=text, slow=slow, shown=shown)
 
 
 def _relay(
     *,
     session: Session,
     sender: str,
-    state: ConversationState | None,
     ticket: HandoffTicket,
     text: str,
     now: datetime,
@@ -100,7 +210,7 @@ def _relay(
     else:
         handoff.citizen_message(session, ticket, text, now=now)
         out = [OutgoingMessage(text=texts.citizen_relayed(ticket.code, officer), buttons=[cancel])]
-    _remember_buttons(session=session, sender=sender, state=state, replies=out)
+    _remember_buttons(session, sender=sender, buttons=_shown(out))
     return out
 
 
@@ -112,20 +222,23 @@ def _says_cancel(text: str) -> bool:
 _CANCEL_WORDS = {"huy", "huy yeu cau", "huy yeu cau, hoi tro ly", "thoi huy", "khong can nua"}
 
 
-def _remember_buttons(
-    *,
-    session: Session,
-    sender: str,
-    state: ConversationState | None,
-    replies: list[OutgoingMessage],
-) -> None:
+def _shown(replies: list[OutgoingMessage]) -> list[Button]:
     # The buttons of the last bubble that has any: those are the choices on screen.
-    shown = next((m.buttons for m in reversed(replies) if m.buttons), [])
-    buttons = [b.model_dump() for b in shown]
+    return next((m.buttons for m in reversed(replies) if m.buttons), [])
+
+
+def _pairs(buttons: list[Button]) -> tuple[tuple[str, str], ...]:
+    return tuple((b.title, b.payload) for b in buttons)
+
+
+def _remember_buttons(session: Session, *, sender: str, buttons: list[Button]) -> None:
+    """Keep the choices on screen, so that typing "2" or a title presses one."""
+    dumped = [b.model_dump() for b in buttons]
+    state = session.get(ConversationState, sender)
     if state is None:
-        session.add(ConversationState(sender=sender, last_buttons=buttons))
+        session.add(ConversationState(sender=sender, last_buttons=dumped))
     else:
-        state.last_buttons = buttons
+        state.last_buttons = dumped
 
 
 def _to_message(reply: dict[str, Any]) -> OutgoingMessage | None:

@@ -20,13 +20,14 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased
 
-from bot.db import session_scope, utcnow
+from bot.db import Database, utcnow
 from bot.handoff.models import (
     AlertMessage,
     HandoffTicket,
@@ -66,9 +67,14 @@ class PermanentError(Exception):
 
 @dataclass(frozen=True)
 class Delivered:
-    """What the platform gave back (Telegram's message id, for replies to alerts)."""
+    """What the platform gave back, and what to store with the "sent" mark.
+
+    ``message_id``: Telegram's, for replies to alerts. ``store``: rows added in the
+    transaction that marks the message sent (the web chat's inbox).
+    """
 
     message_id: int | None = None
+    store: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,13 @@ class Job:
 
 
 class Sender(Protocol):
-    """Delivers rows of one channel."""
+    """Delivers rows of one channel. No database session is open while it sends."""
 
-    async def deliver(self, job: Job, session: Session) -> Delivered:
+    def prepare(self, session: Session, job: Job) -> Job:
+        """Database work the sending needs, in the claim's transaction (a worker thread)."""
+        ...
+
+    async def deliver(self, job: Job) -> Delivered:
         """Send ``job``; raise RetryLater/PermanentError, or anything for a retry."""
         ...
 
@@ -160,15 +170,17 @@ class OutboxWorker(Poller):
 
     def __init__(
         self,
-        session_factory: sessionmaker[Session],
+        db: Database,
         senders: Mapping[str, Sender],
         *,
         clock: Clock = utcnow,
         lease_s: float = 60.0,
         max_attempts: int = 15,
         batch: int = 20,
+        parallel: int = 8,
     ) -> None:
-        self._factory = session_factory
+        self._db = db
+        self._parallel = parallel
         self._senders = dict(senders)
         self._clock = clock
         self._lease = timedelta(seconds=lease_s)
@@ -176,11 +188,17 @@ class OutboxWorker(Poller):
         self._batch = batch
         super().__init__()
 
-    def claim(self) -> list[Job]:
+    async def claim(self) -> list[Job]:
         """Lease up to ``batch`` due rows of channels this worker can send."""
         if not self._senders:
             return []
-        now = self._clock()
+        try:
+            return await self._db.run(partial(self._claim, now=self._clock()))
+        except OperationalError as exc:  # SQLite: another writer got there first
+            logger.debug("outbox claim lost a race: %s", exc)
+            return []
+
+    def _claim(self, session: Session, *, now: datetime) -> list[Job]:
         earlier = aliased(OutboxMessage)
         due = (
             select(OutboxMessage)
@@ -202,44 +220,49 @@ class OutboxWorker(Poller):
             .with_for_update(skip_locked=True)
         )
         jobs: list[Job] = []
-        try:
-            with session_scope(self._factory) as session:
-                for row in session.scalars(due).all():
-                    won = session.execute(
-                        update(OutboxMessage)
-                        .where(
-                            OutboxMessage.id == row.id,
-                            OutboxMessage.status == OutboxStatus.PENDING,
-                            or_(
-                                OutboxMessage.locked_until.is_(None),
-                                OutboxMessage.locked_until <= now,
-                            ),
-                        )
-                        .values(locked_until=now + self._lease, attempts=row.attempts + 1)
-                        .execution_options(synchronize_session=False)
-                    )
-                    if won.rowcount == 1:  # type: ignore[attr-defined]
-                        jobs.append(
-                            Job(
-                                id=row.id,
-                                channel=row.channel,
-                                destination=row.destination,
-                                kind=row.kind,
-                                payload=dict(row.payload),
-                                ticket_id=row.ticket_id,
-                                attempts=row.attempts + 1,
-                            )
-                        )
-        except OperationalError as exc:  # SQLite: another writer got there first
-            logger.debug("outbox claim lost a race: %s", exc)
-            return []
+        for row in session.scalars(due).all():
+            won = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+                )
+                .values(locked_until=now + self._lease, attempts=row.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            job = Job(
+                id=row.id,
+                channel=row.channel,
+                destination=row.destination,
+                kind=row.kind,
+                payload=dict(row.payload),
+                ticket_id=row.ticket_id,
+                attempts=row.attempts + 1,
+            )
+            if self._stale(session, job):
+                self._succeed(session, job, Delivered(), now=now)
+                self._note(session, job, "skipped: the ticket was taken or closed before sending")
+                continue
+            jobs.append(self._senders[job.channel].prepare(session, job))
         return jobs
 
     async def run_once(self) -> int:
-        """Deliver what is due now; return how many rows were attempted."""
-        jobs = self.claim()
-        for job in jobs:
-            await self._deliver(job)
+        """Deliver what is due now; return how many rows were attempted.
+
+        A batch holds at most one row per chat (a chat's later rows wait behind its earlier
+        pending one), so its rows are sent side by side, ``parallel`` at a time.
+        """
+        jobs = await self.claim()
+        slots = asyncio.Semaphore(self._parallel)
+
+        async def one(job: Job) -> None:
+            async with slots:
+                await self._deliver(job)
+
+        await asyncio.gather(*(one(job) for job in jobs))
         return len(jobs)
 
     async def drain(self, *, rounds: int = 50) -> None:
@@ -265,24 +288,27 @@ class OutboxWorker(Poller):
         await self._poll(stop, round_, poll_s=poll_s, name="outbox")
 
     async def _deliver(self, job: Job) -> None:
+        """Send with no session open; then record the outcome in a short transaction."""
         sender = self._senders[job.channel]
-        with session_scope(self._factory) as session:
-            if self._stale(session, job):
-                self._succeed(session, job, Delivered())
-                self._note(session, job, "skipped: the ticket was taken or closed before sending")
-                return
-            try:
-                delivered = await sender.deliver(job, session)
-            except RetryLater as exc:
-                self._fail(session, job, str(exc), after=exc.after)
-                return
-            except PermanentError as exc:
-                self._fail(session, job, str(exc), dead=True)
-                return
-            except Exception as exc:  # timeouts, 5xx, connection errors
-                self._fail(session, job, f"{type(exc).__name__}: {exc}")
-                return
-            self._succeed(session, job, delivered)
+        outcome: Delivered | Exception
+        try:
+            outcome = await sender.deliver(job)
+        except Exception as exc:  # RetryLater, PermanentError, timeouts, 5xx, connection errors
+            outcome = exc
+        try:
+            await self._db.run(partial(self._record, job=job, outcome=outcome))
+        except Exception:  # the lease runs out and the row is tried again
+            logger.exception("outbox row %s: outcome not recorded", job.id)
+
+    def _record(self, session: Session, *, job: Job, outcome: Delivered | Exception) -> None:
+        if isinstance(outcome, Delivered):
+            self._succeed(session, job, outcome, now=self._clock())
+        elif isinstance(outcome, RetryLater):
+            self._fail(session, job, str(outcome), after=outcome.after)
+        elif isinstance(outcome, PermanentError):
+            self._fail(session, job, str(outcome), dead=True)
+        else:
+            self._fail(session, job, f"{type(outcome).__name__}: {outcome}")
 
     @staticmethod
     def _stale(session: Session, job: Job) -> bool:
@@ -297,10 +323,10 @@ class OutboxWorker(Poller):
         row = session.get_one(OutboxMessage, job.id)
         row.last_error = note
 
-    def _succeed(self, session: Session, job: Job, delivered: Delivered) -> None:
+    def _succeed(self, session: Session, job: Job, delivered: Delivered, *, now: datetime) -> None:
         row = session.get_one(OutboxMessage, job.id)
         row.status = OutboxStatus.SENT
-        row.sent_at = self._clock()
+        row.sent_at = now
         row.locked_until = None
         row.last_error = None
         if job.payload.get("record_alert") and job.ticket_id and delivered.message_id:
@@ -312,6 +338,7 @@ class OutboxWorker(Poller):
                     has_buttons=bool(job.payload.get("buttons")),
                 )
             )
+        session.add_all(delivered.store)
 
     def _fail(
         self,
@@ -337,7 +364,10 @@ class OutboxWorker(Poller):
 class WebInboxSender:
     """Web-chat citizens: the message waits in their inbox until the page polls it."""
 
-    async def deliver(self, job: Job, session: Session) -> Delivered:
+    def prepare(self, session: Session, job: Job) -> Job:
+        """Nothing to look up."""
+        return job
+
+    async def deliver(self, job: Job) -> Delivered:
         """Store the message for the web page (same transaction as marking it sent)."""
-        session.add(WebInboxMessage(sender=job.destination, payload=job.payload))
-        return Delivered()
+        return Delivered(store=(WebInboxMessage(sender=job.destination, payload=job.payload),))

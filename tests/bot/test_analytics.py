@@ -61,7 +61,7 @@ def test_turns_are_recorded_once_and_masked(client, session_factory):
         rows = session.scalars(select(ChatTurn).order_by(ChatTurn.id)).all()
         assert [(r.channel, r.intent, r.unanswered) for r in rows] == [
             ("web", "faq/otp_not_received", False),
-            ("tg", "nlu_fallback", True),
+            ("telegram", "nlu_fallback", True),
             ("zalo", "show_menu", False),
         ]
         assert "0912345678" not in rows[0].text

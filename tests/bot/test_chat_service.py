@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
 import pytest
 
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
 from bot import locks
 from bot.chat import messages
-from bot.chat import service as chat_service
+from bot.chat.identity import Citizen
 from bot.chat.rasa_client import RasaClient
-from bot.db import session_scope, utcnow
+from bot.chat.service import Gateway, Limits
+from bot.db import Database, create_engine_from_url, session_scope, utcnow
 
 
 def fake_rasa(handler):
@@ -20,18 +25,15 @@ def fake_rasa(handler):
 
 @pytest.fixture
 def session(session_factory):
-    with session_scope(session_factory) as db_session:
-        yield db_session
+    """The database the gateway works in (named for the tests that share it)."""
+    return Database(session_factory, threads=4)
 
 
-async def ask(rasa, text, session=None, max_chars=1500, sender="web:t"):
-    if session is None:
-        from sqlalchemy.orm import Session
-
-        session = Session()  # a session that never touches a database
-    return await chat_service.handle_message(
-        session=session, rasa=rasa, sender=sender, text=text, channel="web", max_chars=max_chars
-    )
+async def ask(rasa, text, db=None, max_chars=1500, sender="web:t"):
+    if db is None:  # a database that must never be touched
+        db = Database(sessionmaker(), threads=1)
+    gateway = Gateway(db, rasa, limits=Limits(max_chars=max_chars))
+    return await gateway.answer(Citizen.parse(sender), text)
 
 
 def never_called(request):
@@ -166,9 +168,88 @@ async def test_while_a_model_is_swapped_the_gateway_waits_longer_for_rasa(sessio
         transport=httpx.MockTransport(handler), timeout=httpx.Timeout(10, connect=2)
     )
     rasa = RasaClient(client, "http://rasa", slow_timeout_s=120)
-    await ask(rasa, "xin chao", session=session)
-    assert locks.acquire(session, locks.SERVING, "build:7", utcnow())
-    await ask(rasa, "xin chao", session=session)
-    locks.release(session, locks.SERVING, "build:7")
-    await ask(rasa, "xin chao", session=session)
+    await ask(rasa, "xin chao", session)
+    with session_scope(session.factory) as db_session:
+        assert locks.acquire(db_session, locks.SERVING, "build:7", utcnow())
+    await ask(rasa, "xin chao", session)
+    with session_scope(session.factory) as db_session:
+        locks.release(db_session, locks.SERVING, "build:7")
+    await ask(rasa, "xin chao", session)
     assert timeouts == [10, 120, 10]
+
+
+# --- under load -------------------------------------------------------------------------
+def one_connection(db_url):
+    """A database with a single connection: whoever holds it blocks everybody else."""
+    engine = create_engine_from_url(db_url, pool_size=1, max_overflow=0, pool_timeout_s=2)
+    return Database(sessionmaker(engine, expire_on_commit=False), threads=1)
+
+
+async def test_no_connection_is_held_while_rasa_answers(session_factory, db_url):
+    """Rasa's NLG callback needs a connection of its own while the gateway waits for Rasa:
+    with one connection in the pool, a gateway that held its session would deadlock."""
+    db = one_connection(db_url)
+
+    async def rasa_that_calls_back(request):
+        await db.run(lambda s: s.execute(select(1)))  # the /nlg callback
+        return httpx.Response(200, json=[{"text": "Chào bạn"}])
+
+    gateway = Gateway(db, fake_rasa(rasa_that_calls_back))
+    citizens = [Citizen.web(f"c{i}") for i in range(20)]
+    async with asyncio.timeout(20):
+        answers = await asyncio.gather(*(gateway.answer(c, "xin chao") for c in citizens))
+    assert [a[0].text for a in answers] == ["Chào bạn"] * 20
+
+
+async def test_past_the_limits_the_busy_reply_comes_at_once(session):
+    release = asyncio.Event()
+
+    async def slow_rasa(request):
+        await release.wait()
+        return httpx.Response(200, json=[{"text": "Chào bạn"}])
+
+    limits = Limits(max_in_flight=2, max_waiting=3, queue_timeout_s=30)
+    gateway = Gateway(session, fake_rasa(slow_rasa), limits=limits)
+    calls = [
+        asyncio.create_task(gateway.answer(Citizen.web(f"c{i}"), "xin chao")) for i in range(5)
+    ]
+    while gateway.waiting < 3:  # two at Rasa, three waiting for a slot
+        await asyncio.sleep(0.01)
+    started = asyncio.get_running_loop().time()
+    assert await gateway.answer(Citizen.web("late"), "xin chao") == [messages.BUSY]
+    assert asyncio.get_running_loop().time() - started < 1
+    release.set()
+    assert [(await c)[0].text for c in calls] == ["Chào bạn"] * 5
+
+
+async def test_a_message_that_waits_too_long_for_a_slot_gets_the_busy_reply(session):
+    release = asyncio.Event()
+
+    async def slow_rasa(request):
+        await release.wait()
+        return httpx.Response(200, json=[{"text": "Chào bạn"}])
+
+    limits = Limits(max_in_flight=1, queue_timeout_s=0.2)
+    gateway = Gateway(session, fake_rasa(slow_rasa), limits=limits)
+    first = asyncio.create_task(gateway.answer(Citizen.web("a"), "xin chao"))
+    await asyncio.sleep(0.05)
+    assert await gateway.answer(Citizen.web("b"), "xin chao") == [messages.BUSY]
+    release.set()
+    assert (await first)[0].text == "Chào bạn"
+
+
+async def test_one_citizens_messages_reach_rasa_in_order(session):
+    seen = []
+
+    async def rasa(request):
+        text = json.loads(request.content)["message"]
+        await asyncio.sleep(0.05 if text == "m0" else 0)  # the first is the slowest
+        seen.append(text)
+        return httpx.Response(200, json=[{"text": text}])
+
+    gateway = Gateway(session, fake_rasa(rasa))
+    citizen = Citizen.telegram(42)
+    sends = [gateway.answer(citizen, f"m{i}") for i in range(5)]
+    answers = await asyncio.gather(*sends)
+    assert seen == [f"m{i}" for i in range(5)]
+    assert [a[0].text for a in answers] == seen

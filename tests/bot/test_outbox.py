@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot import migrate
-from bot.db import create_engine_from_url, session_scope
+from bot.db import Database, create_engine_from_url, session_scope
 from bot.handoff.models import OutboxMessage, OutboxStatus
 from bot.handoff.outbox import Delivered, OutboxWorker, PermanentError, RetryLater, enqueue
 
@@ -33,7 +33,10 @@ class Recorder:
         self.delay = delay
         self.lock = threading.Lock()
 
-    async def deliver(self, job, session):
+    def prepare(self, session, job):
+        return job
+
+    async def deliver(self, job):
         if self.delay:
             await asyncio.sleep(self.delay)
         with self.lock:
@@ -73,7 +76,7 @@ def test_failures_back_off_then_deliver_once(session_factory):
     clock = Clock()
     add_rows(session_factory, 1, clock)
     sender = Recorder([ConnectionError("down"), RetryLater("429", after=7)])
-    worker = OutboxWorker(session_factory, {"telegram": sender}, clock=clock)
+    worker = OutboxWorker(Database(session_factory, threads=4), {"telegram": sender}, clock=clock)
 
     asyncio.run(worker.run_once())  # ConnectionError: exponential backoff (2 s ± jitter)
     row = rows(session_factory)[0]
@@ -99,7 +102,7 @@ def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
     sender = Recorder(
         [PermanentError("Forbidden: bot was blocked by the user")] + [TimeoutError()] * 3
     )
-    worker = OutboxWorker(session_factory, {"telegram": sender}, clock=clock, max_attempts=3)
+    worker = OutboxWorker(Database(session_factory, threads=4), {"telegram": sender}, clock=clock, max_attempts=3)
     for _ in range(4):
         asyncio.run(worker.run_once())
         clock.now += timedelta(minutes=10)
@@ -112,10 +115,10 @@ def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
 def test_a_crashed_workers_lease_expires(session_factory):
     clock = Clock()
     add_rows(session_factory, 1, clock)
-    crashed = OutboxWorker(session_factory, {"telegram": Recorder()}, clock=clock, lease_s=60)
-    assert len(crashed.claim()) == 1  # ... and the process dies before sending
+    crashed = OutboxWorker(Database(session_factory, threads=4), {"telegram": Recorder()}, clock=clock, lease_s=60)
+    assert len(asyncio.run(crashed.claim())) == 1  # ... and the process dies before sending
     other = Recorder()
-    worker = OutboxWorker(session_factory, {"telegram": other}, clock=clock)
+    worker = OutboxWorker(Database(session_factory, threads=4), {"telegram": other}, clock=clock)
     assert asyncio.run(worker.run_once()) == 0  # leased to the dead worker
     clock.now += timedelta(seconds=61)
     asyncio.run(worker.run_once())
@@ -125,7 +128,7 @@ def test_a_crashed_workers_lease_expires(session_factory):
 def test_rows_of_channels_without_a_sender_wait(session_factory):
     clock = Clock()
     add_rows(session_factory, 1, clock)
-    worker = OutboxWorker(session_factory, {"zalo": Recorder()}, clock=clock)
+    worker = OutboxWorker(Database(session_factory, threads=4), {"zalo": Recorder()}, clock=clock)
     assert asyncio.run(worker.run_once()) == 0
     assert rows(session_factory)[0].status == OutboxStatus.PENDING
 
@@ -139,7 +142,10 @@ def test_two_workers_on_postgresql_never_send_a_row_twice(pg_url):
     engines = [create_engine_from_url(pg_url) for _ in range(3)]
     workers = [
         OutboxWorker(
-            sessionmaker(e, expire_on_commit=False), {"telegram": sender}, clock=clock, batch=4
+            Database(sessionmaker(e, expire_on_commit=False), threads=4),
+            {"telegram": sender},
+            clock=clock,
+            batch=4,
         )
         for e in engines
     ]

@@ -214,7 +214,7 @@ def test_many_choices_become_five_buttons_and_numbered_lines():
 def test_two_replicas_never_spend_the_same_refresh_token(pg_url, zalo):
     migrate.upgrade(pg_url)
     from bot.channels.zalo import ZaloTokens
-    from bot.db import utcnow
+    from bot.db import Database, utcnow
 
     settings = zalo_settings(pg_url, zalo)
     engines = [create_engine_from_url(pg_url) for _ in range(2)]
@@ -230,7 +230,10 @@ def test_two_replicas_never_spend_the_same_refresh_token(pg_url, zalo):
 
             async with httpx.AsyncClient() as http:
                 tokens = ZaloTokens(
-                    sessionmaker(engine), settings=settings, http=http, clock=utcnow
+                    Database(sessionmaker(engine), threads=2),
+                    settings=settings,
+                    http=http,
+                    clock=utcnow,
                 )
                 results.append(await tokens.refresh(failed="stale"))
 
