@@ -7,7 +7,6 @@ import json
 
 import httpx
 import pytest
-
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
@@ -213,7 +212,7 @@ async def test_past_the_limits_the_busy_reply_comes_at_once(session):
     calls = [
         asyncio.create_task(gateway.answer(Citizen.web(f"c{i}"), "xin chao")) for i in range(5)
     ]
-    while gateway.waiting < 3:  # two at Rasa, three waiting for a slot
+    while gateway.waiting < 3:  # noqa: ASYNC110 - two at Rasa, three waiting for a slot
         await asyncio.sleep(0.01)
     started = asyncio.get_running_loop().time()
     assert await gateway.answer(Citizen.web("late"), "xin chao") == [messages.BUSY]

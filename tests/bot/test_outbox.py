@@ -102,7 +102,9 @@ def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
     sender = Recorder(
         [PermanentError("Forbidden: bot was blocked by the user")] + [TimeoutError()] * 3
     )
-    worker = OutboxWorker(Database(session_factory, threads=4), {"telegram": sender}, clock=clock, max_attempts=3)
+    worker = OutboxWorker(
+        Database(session_factory, threads=4), {"telegram": sender}, clock=clock, max_attempts=3
+    )
     for _ in range(4):
         asyncio.run(worker.run_once())
         clock.now += timedelta(minutes=10)
@@ -115,7 +117,9 @@ def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
 def test_a_crashed_workers_lease_expires(session_factory):
     clock = Clock()
     add_rows(session_factory, 1, clock)
-    crashed = OutboxWorker(Database(session_factory, threads=4), {"telegram": Recorder()}, clock=clock, lease_s=60)
+    crashed = OutboxWorker(
+        Database(session_factory, threads=4), {"telegram": Recorder()}, clock=clock, lease_s=60
+    )
     assert len(asyncio.run(crashed.claim())) == 1  # ... and the process dies before sending
     other = Recorder()
     worker = OutboxWorker(Database(session_factory, threads=4), {"telegram": other}, clock=clock)
