@@ -100,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
             model=model,
             env=env,
             app_port=args.port,
-            rasa_port=args.rasa_port,
+            rasa_ports=[args.rasa_port + i for i in range(settings.rasa_replicas)],
             actions_port=args.actions_port,
+            tracker_url=settings.rasa_tracker_url,
+            redis_url=settings.redis_url,
+            app_workers=settings.app_workers,
             log_dir=PROJECT_ROOT / "var" / "log",
         )
     )

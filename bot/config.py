@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str
     secret_key: SecretStr
+    # one Rasa server, or several replicas separated by commas (bot/chat/rasa_client.py)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr
     rasa_timeout_s: float = 10.0
@@ -37,6 +38,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_s: float = Field(default=10.0, gt=0)
+    # `make run` topology (bot/stack.py; docker-compose.yml sets its own): Rasa's tracker
+    # store (default: SQLite under var/), Redis for Rasa's lock store (needed with several
+    # Rasa replicas), app worker processes and Rasa replicas (ports rasa_port, +1, ...).
+    rasa_tracker_url: str = ""
+    redis_url: str = ""
+    app_workers: int = Field(default=1, ge=1)
+    rasa_replicas: int = Field(default=1, ge=1)
     rasa_max_in_flight: int = Field(default=16, ge=1)
     rasa_max_waiting: int = Field(default=400, ge=0)
     rasa_queue_timeout_s: float = Field(default=8.0, gt=0)
@@ -122,6 +130,11 @@ class Settings(BaseSettings):
             if value == _PLACEHOLDER or len(value) < 16:
                 raise ValueError(f"{name.upper()} must be a real secret (16+ chars)")
         return self
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa replica this app talks to."""
+        return [u.strip() for u in self.rasa_url.split(",") if u.strip()]
 
     @property
     def db_threads(self) -> int:

@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             app.state.rasa = RasaClient(
-                http, settings.rasa_url, slow_timeout_s=settings.rasa_swap_timeout_s
+                http, settings.rasa_urls, slow_timeout_s=settings.rasa_swap_timeout_s
             )
             app.state.gateway = Gateway(
                 app.state.db, app.state.rasa, limits=Limits.from_settings(settings), clock=clock
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
             app.state.trainer = Trainer(
                 app.state.session_factory,
                 settings,
-                RasaAdmin(http, settings.rasa_url, settings.rasa_token.get_secret_value()),
+                RasaAdmin(http, settings.rasa_urls, settings.rasa_token.get_secret_value()),
                 clock=clock,
             )
             async with runner.running(app, settings, clock=clock):

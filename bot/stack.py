@@ -1,4 +1,10 @@
-"""Start Rasa, the action server and the app as one stack (``make run``, e2e tests)."""
+"""Start Rasa, the action server and the app as one stack (``make run``, e2e tests).
+
+The same topology as docker-compose.yml can run as processes: ``app_workers`` app
+processes on one port (uvicorn workers), ``rasa_ports`` for several Rasa replicas (the
+app spreads conversations over them), a PostgreSQL tracker store (``tracker_url``) and
+Redis as Rasa's lock store (``redis_url``), so any replica can serve any conversation.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,14 +41,43 @@ class StackConfig:
     app_port: int = 8000
     rasa_bin: Path = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
     tracker_url: str = ""
-    lock_store_type: str = "in_memory"
-    lock_store_host: str = "127.0.0.1"
+    # redis://host:port/db: Rasa's lock store (needed with several Rasa replicas)
+    redis_url: str = ""
+    lock_store_prefix: str = "vneid"
+    # several Rasa replicas: their ports (rasa_port is then the first)
+    rasa_ports: list[int] = field(default_factory=list)
+    app_workers: int = 1
     log_dir: Path | None = None
     extra_app_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.rasa_ports:
+            self.rasa_port = self.rasa_ports[0]
+        else:
+            self.rasa_ports = [self.rasa_port]
 
     def url(self, port: int) -> str:
         """Base URL of a service on this host."""
         return f"http://{self.host}:{port}"
+
+    def lock_store(self) -> dict[str, str]:
+        """The variables of endpoints.yml's lock_store: Redis when configured."""
+        if not self.redis_url:
+            return {
+                "LOCK_STORE_TYPE": "in_memory",
+                "LOCK_STORE_HOST": "",
+                "LOCK_STORE_PORT": "0",
+                "LOCK_STORE_DB": "0",
+                "LOCK_STORE_PREFIX": self.lock_store_prefix,
+            }
+        parts = urlsplit(self.redis_url)
+        return {
+            "LOCK_STORE_TYPE": "redis",
+            "LOCK_STORE_HOST": parts.hostname or "127.0.0.1",
+            "LOCK_STORE_PORT": str(parts.port or 6379),
+            "LOCK_STORE_DB": (parts.path.strip("/") or "0"),
+            "LOCK_STORE_PREFIX": self.lock_store_prefix,
+        }
 
 
 class Stack:
@@ -72,74 +108,111 @@ class Stack:
 
     def start(self, timeout: float = 240.0) -> None:
         """Start the app, the action server and Rasa; wait until all answer."""
+        for name in self._names():
+            self._start(name)
+        self.wait_ready(timeout)
+
+    def _names(self) -> list[str]:
+        rasa = ["rasa"] + [f"rasa{i + 1}" for i in range(1, len(self.config.rasa_ports))]
+        return ["app", "actions", *rasa]
+
+    def _rasa_port(self, name: str) -> int:
+        index = 0 if name == "rasa" else int(name.removeprefix("rasa")) - 1
+        return self.config.rasa_ports[index]
+
+    def _start(self, name: str) -> None:
         c = self.config
         base_env = {**os.environ, **c.env}
-        app_env = {**base_env, "RASA_URL": c.url(c.rasa_port), **c.extra_app_env}
+        rasa_urls = ",".join(c.url(port) for port in c.rasa_ports)
+        app_env = {**base_env, "RASA_URL": rasa_urls, **c.extra_app_env}
         python = sys.executable
-        self._spawn(
-            "app",
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "bot.main:create_app",
-                "--factory",
-                "--host",
-                c.host,
-                "--port",
-                str(c.app_port),
-                "--no-access-log",
-            ],
-            app_env,
-        )
         tracker = c.tracker_url or f"sqlite:///{c.root / 'var' / 'rasa_tracker.db'}"
         wiring = {  # the variables endpoints.yml refers to
             "NLG_URL": f"{c.url(c.app_port)}/nlg",
             "ACTION_ENDPOINT_URL": f"{c.url(c.actions_port)}/webhook",
             "TRACKER_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
             "TRACKER_URL": tracker,
-            "LOCK_STORE_TYPE": c.lock_store_type,
-            "LOCK_STORE_HOST": c.lock_store_host,
+            **c.lock_store(),
         }
-        self._spawn(
-            "actions",
-            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(c.actions_port)],
-            {**app_env, **wiring, "SANIC_HOST": c.host},
-        )
-        rasa = {**rasa_env(c.root), **c.env, **wiring}
-        self._spawn(
-            "rasa",
-            [
-                str(c.rasa_bin),
-                "run",
-                "--model",
-                str(c.model),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-                "--interface",
-                c.host,
-                "--port",
-                str(c.rasa_port),
-                "--enable-api",
-                "--auth-token",
-                c.env["RASA_TOKEN"],
-            ],
-            rasa,
-        )
-        self.wait_ready(timeout)
+        if name == "app":
+            workers = ["--workers", str(c.app_workers)] if c.app_workers > 1 else []
+            self._spawn(
+                "app",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "bot.main:create_app",
+                    "--factory",
+                    "--host",
+                    c.host,
+                    "--port",
+                    str(c.app_port),
+                    "--no-access-log",
+                    *workers,
+                ],
+                app_env,
+            )
+        elif name == "actions":
+            self._spawn(
+                "actions",
+                [
+                    python,
+                    "-m",
+                    "rasa_sdk",
+                    "--actions",
+                    "bot.actions",
+                    "--port",
+                    str(c.actions_port),
+                ],
+                {**app_env, **wiring, "SANIC_HOST": c.host},
+            )
+        else:
+            self._spawn(
+                name,
+                [
+                    str(c.rasa_bin),
+                    "run",
+                    "--model",
+                    str(c.model),
+                    "--endpoints",
+                    "endpoints.yml",
+                    "--credentials",
+                    "credentials.yml",
+                    "--interface",
+                    c.host,
+                    "--port",
+                    str(self._rasa_port(name)),
+                    "--enable-api",
+                    "--auth-token",
+                    c.env["RASA_TOKEN"],
+                ],
+                {**rasa_env(c.root), **c.env, **wiring},
+            )
 
-    def wait_ready(self, timeout: float) -> None:
+    def restart_one(self, name: str, timeout: float = 240.0) -> None:
+        """Start one stopped or killed process again (fault tests); wait until it answers."""
+        self.stop(name)
+        self._start(name)
+        self.wait_ready(timeout, only=[name])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash would (fault tests)."""
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def wait_ready(self, timeout: float, *, only: list[str] | None = None) -> None:
         """Poll each service's health URL until it answers, or fail."""
         c = self.config
         checks = {
             "app": f"{c.url(c.app_port)}/healthz",
             "actions": f"{c.url(c.actions_port)}/health",
-            "rasa": f"{c.url(c.rasa_port)}/status?token={c.env['RASA_TOKEN']}",
         }
+        for name in self._names()[2:]:
+            checks[name] = f"{c.url(self._rasa_port(name))}/status?token={c.env['RASA_TOKEN']}"
         deadline = time.monotonic() + timeout
-        pending = dict(checks)
+        pending = {k: v for k, v in checks.items() if only is None or k in only}
         while pending:
             for name, url in list(pending.items()):
                 proc = self.procs[name]

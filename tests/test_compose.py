@@ -69,3 +69,19 @@ def test_the_image_can_train_with_the_pinned_rasa():
     assert "ENV TRAINING_RASA_BIN=/opt/rasa/bin/rasa" in dockerfile
     for needed in ("config.yml", "scripts/evaluate.py", "tests/eval/questions.yml", "data"):
         assert needed in dockerfile, needed
+
+
+def test_it_scales_out_behind_one_published_port():
+    services = load()["services"]
+    # replicas of the app cannot each publish 8000: the proxy does, and reaches them all
+    assert "ports" not in services["app"] and "ports" not in services["rasa"]
+    assert services["proxy"]["ports"] == ["127.0.0.1:8000:8000"]
+    nginx = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "resolver 127.0.0.11" in nginx and "set $app http://app:8000;" in nginx
+    # every Rasa replica shares the tracker store and the lock store
+    env = services["rasa"]["environment"]
+    assert env["LOCK_STORE_PREFIX"].isalnum()
+    assert env["TRACKER_URL"].startswith("postgresql://")
+    # the app spreads conversations over the Rasa replicas it is given
+    assert load()["x-app-env"]["RASA_URL"] == "${RASA_URLS:-http://rasa:5005}"
+    assert "--scale app=3 --scale rasa=2" in COMPOSE.read_text(encoding="utf-8")

@@ -176,25 +176,33 @@ def point_live_link(models_dir: Path, model: Path) -> None:
 class RasaAdmin:
     """Rasa's HTTP API for models (the server runs with --enable-api and a token)."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
-        """Use ``http`` for a Rasa server at ``base_url``."""
+    def __init__(self, http: httpx.AsyncClient, base_url: str | list[str], token: str) -> None:
+        """Use ``http`` for a Rasa server at ``base_url`` (or each of several replicas)."""
         self._http = http
-        self._url = base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else base_url
+        self._urls = [u.rstrip("/") for u in urls]
         self._token = token
 
-    async def served_file(self) -> str:
-        """File name of the model Rasa serves now."""
+    async def served_file(self, url: str | None = None) -> str:
+        """File name of the model Rasa serves now (the first replica, unless ``url``)."""
         response = await self._http.get(
-            f"{self._url}/status", params={"token": self._token}, timeout=10
+            f"{url or self._urls[0]}/status", params={"token": self._token}, timeout=10
         )
         response.raise_for_status()
         return str(response.json().get("model_file") or "")
 
     async def load(self, path: Path) -> None:
-        """Load ``path`` into the running server (it answers nothing until it is loaded)."""
+        """Load ``path`` into every replica, one after the other.
+
+        Each replica answers nothing until it is loaded, while the others keep serving.
+        """
+        for url in self._urls:
+            await self._load_one(url, path)
+
+    async def _load_one(self, url: str, path: Path) -> None:
         try:
             response = await self._http.put(
-                f"{self._url}/model",
+                f"{url}/model",
                 params={"token": self._token},
                 json={"model_file": str(path)},
                 timeout=600,
@@ -204,7 +212,7 @@ class RasaAdmin:
         if response.status_code >= 400:
             raise PublishError(f"Rasa từ chối mô hình (HTTP {response.status_code}).")
         try:
-            served = await self.served_file()
+            served = await self.served_file(url)
         except httpx.HTTPError as exc:
             raise PublishError(f"Rasa không trả lời sau khi nạp ({type(exc).__name__}).") from exc
         if Path(served).name != path.name:
