@@ -1,0 +1,83 @@
+"""Faults under load: Rasa dies while 50 citizens chat, and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx
+import pytest
+
+from bot.chat import messages
+
+pytestmark = pytest.mark.e2e
+
+CITIZENS = 50
+ANSWER_WITHIN_S = 15.0  # Rasa's timeout (10 s) plus the gateway's own work
+
+
+async def chat_until(app_url: str, stop: asyncio.Event, log: list[tuple[float, str, float]]):
+    """50 citizens, each sending its next message when the last one was answered."""
+    questions = ["otp khong ve", "cach kich hoat muc 2", "quen mat khau vneid", "xin chao"]
+
+    async def citizen(client: httpx.AsyncClient, n: int) -> None:
+        sender = f"fault-{uuid.uuid4().hex[:8]}-{n}"
+        i = n
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                response = await client.post(
+                    f"{app_url}/api/chat",
+                    json={"sender_id": sender, "text": questions[i % len(questions)]},
+                )
+                outcome = "error" if response.status_code != 200 else _kind(response.json())
+            except httpx.HTTPError as exc:
+                outcome = f"error: {type(exc).__name__}"
+            log.append((started, outcome, time.monotonic() - started))
+            i += 1
+            await asyncio.sleep(0.2)
+
+    limits = httpx.Limits(max_connections=CITIZENS + 10)
+    async with httpx.AsyncClient(timeout=ANSWER_WITHIN_S + 15, limits=limits) as client:
+        await asyncio.gather(*(citizen(client, n) for n in range(CITIZENS)))
+
+
+def _kind(body: dict) -> str:
+    texts = [m["text"] for m in body.get("messages", [])]
+    if texts == [messages.BUSY.text]:
+        return "busy"
+    return "answer" if texts and all(texts) else "empty"
+
+
+def test_rasa_killed_and_restarted_while_50_citizens_chat(stack):
+    app_pid = stack.stack.procs["app"].pid
+    log: list[tuple[float, str, float]] = []
+    marks: dict[str, float] = {}
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        load = asyncio.create_task(chat_until(stack.app_url, stop, log))
+        await asyncio.sleep(3)
+        marks["killed"] = time.monotonic()
+        stack.stack.kill("rasa")
+        await asyncio.sleep(5)
+        marks["restarting"] = time.monotonic()  # Rasa needs a while to load its model
+        await asyncio.to_thread(stack.stack.restart_one, "rasa", 240)
+        marks["back"] = time.monotonic()
+        await asyncio.sleep(4)
+        stop.set()
+        await load
+
+    asyncio.run(scenario())
+
+    assert stack.stack.procs["app"].pid == app_pid  # the app was never restarted
+    errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
+    assert errors == []  # every message got an answer or the busy reply
+    assert max(took for _, _, took in log) < ANSWER_WITHIN_S
+    before = [o for t, o, took in log if t + took < marks["killed"]]  # answered before the kill
+    down = [o for t, o, _ in log if marks["killed"] + 0.5 < t < marks["restarting"]]
+    after = [o for t, o, _ in log if t > marks["back"] + 1]
+    assert before and set(before) == {"answer"}
+    assert down and set(down) == {"busy"}  # at once, with the in-person route
+    assert after and set(after) == {"answer"}  # recovered by itself
