@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,8 @@ MEDIA_EVENTS = {
 }
 HANDLED_EVENTS = TEXT_EVENTS | MEDIA_EVENTS | {"follow"}
 _MAX_EVENT_ATTEMPTS = 5
+# an event is answered within the gateway's limits (Rasa timeout, queue wait): well under this
+EVENT_LEASE = timedelta(seconds=60)
 
 
 # --- webhook ------------------------------------------------------------------------------
@@ -218,11 +220,16 @@ class ZaloBridge(Poller):
 
     async def handle_pending(self) -> int:
         """Answer every stored event not yet handled; return how many were tried."""
+        now = self._clock()
         ids = await self._db.run(
             lambda session: list(
                 session.scalars(
                     select(InboundEvent.id)
-                    .where(InboundEvent.source == CHANNEL, InboundEvent.status == "pending")
+                    .where(
+                        InboundEvent.source == CHANNEL,
+                        InboundEvent.status == "pending",
+                        or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until <= now),
+                    )
                     .order_by(InboundEvent.id)
                     .limit(20)
                 )
@@ -241,7 +248,9 @@ class ZaloBridge(Poller):
         retry harmless.
         """
         try:
-            found = await self._db.run(partial(_pending_event, event_id=event_id))
+            found = await self._db.run(
+                partial(_claim_event, event_id=event_id, now=self._clock(), lease=EVENT_LEASE)
+            )
             if found is None:
                 return
             key, data = found
@@ -274,10 +283,23 @@ class ZaloBridge(Poller):
         return await self._gateway.answer(citizen, text)
 
 
-def _pending_event(session: Session, *, event_id: int) -> tuple[str, dict[str, Any]] | None:
-    event = session.get(InboundEvent, event_id)
-    if event is None or event.status != "pending":
+def _claim_event(
+    session: Session, *, event_id: int, now: datetime, lease: timedelta
+) -> tuple[str, dict[str, Any]] | None:
+    """Take a pending event for this replica (a conditional update decides the race)."""
+    won = session.execute(
+        update(InboundEvent)
+        .where(
+            InboundEvent.id == event_id,
+            InboundEvent.status == "pending",
+            or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until <= now),
+        )
+        .values(locked_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
+    event = session.get_one(InboundEvent, event_id)
     return event.event_id, dict(event.payload)
 
 
@@ -308,6 +330,7 @@ def _failed(session: Session, *, event_id: int, exc: Exception) -> None:
     logger.warning("zalo event %s failed: %s", event_id, exc)
     event = session.get(InboundEvent, event_id)
     if event is not None:
+        event.locked_until = None
         event.attempts += 1
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if event.attempts >= _MAX_EVENT_ATTEMPTS:

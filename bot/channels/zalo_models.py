@@ -27,6 +27,8 @@ class InboundEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # taken by one app replica while it answers; a replica that died frees it on expiry
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ZaloToken(Base):

@@ -276,3 +276,41 @@ def test_the_bridge_is_off_without_credentials(db_url, session_factory):
     settings = make_settings(db_url, rasa_url="http://127.0.0.1:9", zalo_app_id=APP_ID)
     with TestClient(create_app(settings)) as off:
         assert post(off, event("user_send_text")).status_code == 404
+
+
+def test_two_replicas_answer_each_stored_event_once(db_url, session_factory, zalo):
+    """Both app replicas poll the stored events: each event reaches Rasa once."""
+    import httpx
+
+    from bot.channels.zalo import ZaloBridge
+    from bot.chat.rasa_client import RasaClient
+    from bot.chat.service import Gateway
+    from bot.db import Database, utcnow
+
+    seen: list[str] = []
+
+    async def rasa(request):
+        seen.append(json.loads(request.content)["message"])
+        await asyncio.sleep(0.05)  # the other replica polls meanwhile
+        return httpx.Response(200, json=[{"text": "Chào bạn"}])
+
+    async def go():
+        settings = zalo_settings(db_url, zalo)
+        db = Database(session_factory, threads=4)
+        client = RasaClient(httpx.AsyncClient(transport=httpx.MockTransport(rasa)), "http://r")
+        bridges = [
+            ZaloBridge(
+                db, gateway=Gateway(db, client), settings=settings, clock=utcnow, wake_outbox=str
+            )
+            for _ in range(2)
+        ]
+        for i in range(10):
+            assert await bridges[0].store(f"m{i}", event("user_send_text", text=f"cau {i}"))
+        await asyncio.gather(*(b.handle_pending() for b in bridges))
+
+    asyncio.run(go())
+    assert sorted(seen) == sorted(f"cau {i}" for i in range(10))
+    with session_scope(session_factory) as session:
+        statuses = session.scalars(select(InboundEvent.status)).all()
+        assert statuses == ["done"] * 10
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 10
