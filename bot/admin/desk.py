@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
 from bot.admin import content
 from bot.admin.csrf import check_csrf
@@ -290,8 +291,13 @@ async def import_officers(
 ) -> Response:
     """Add or update officers from a CSV; nothing is saved if any row is wrong."""
     check_csrf(request, csrf)
-    user = _user(request, EDITORS)
     rows = await _read_csv(file, {"name", "telegram_user_id"})
+    # the file is read: the database work runs in a worker thread, not on the event loop
+    return await run_in_threadpool(_import_officers, request, session, rows)
+
+
+def _import_officers(request: Request, session: Session, rows: list[dict[str, str]]) -> Response:
+    user = _user(request, EDITORS)
     errors = []
     for i, row in enumerate(rows, start=2):
         try:
@@ -363,8 +369,12 @@ async def import_communes(
     when one is given. Nothing is saved if any row is wrong.
     """
     check_csrf(request, csrf)
-    user = _user(request, EDITORS)
     rows = await _read_csv(file, {"name", "officer_chat_id"})
+    return await run_in_threadpool(_import_communes, request, session, rows)
+
+
+def _import_communes(request: Request, session: Session, rows: list[dict[str, str]]) -> Response:
+    user = _user(request, EDITORS)
     communes = session.scalars(select(Commune)).all()
     errors: list[str] = []
     changed: dict[str, int | None] = {}

@@ -19,6 +19,7 @@ from fastapi.responses import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bot.admin import retrain, training
 from bot.admin.csrf import check_csrf
@@ -84,7 +85,7 @@ def _log_path(request: Request, build_id: int) -> Path:
 @router.get("/models", response_class=HTMLResponse)
 async def models(request: Request) -> Response:
     """The model in use, what the next training would add, the history, rollback."""
-    _user(request, READERS)
+    await run_in_threadpool(_user, request, READERS)
     trainer = _trainer(request)
     live = await trainer.live()  # also records the seed model on first visit
 
@@ -168,7 +169,7 @@ def build_log(request: Request, build_id: int) -> Response:
 @router.get("/models/{build_id}/events")
 async def build_events(request: Request, build_id: int) -> Response:
     """Server-sent events: the job's progress every second until it ends."""
-    _user(request, READERS)
+    await run_in_threadpool(_user, request, READERS)
     factory: sessionmaker[Session] = request.app.state.session_factory
     log = _log_path(request, build_id)
 
@@ -233,7 +234,7 @@ async def rollback(
 ) -> Response:
     """Serve the previous model again (or a chosen earlier one)."""
     check_csrf(request, csrf)
-    user = _user(request, EDITORS)
+    user = await run_in_threadpool(_user, request, EDITORS)
     try:
         build = await _trainer(request).rollback(target, username=user["name"])
     except (retrain.Busy, retrain.PublishError) as exc:

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
@@ -272,13 +274,20 @@ async def response_save(request: Request, session: SessionDep, name: str) -> Res
     """Save a bot text and its button labels."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
+    text, titles = str(form.get("text", "")), [str(v) for v in form.getlist("button")]
+    # the form is read: the database work runs in a worker thread, not on the event loop
+    return await run_in_threadpool(_save_response, request, session, name, text, titles)
+
+
+def _save_response(
+    request: Request, session: Session, name: str, text: str, titles: list[str]
+) -> Response:
     user = _user(request, EDITORS)
-    titles = [str(v) for v in form.getlist("button")]
     try:
         content.edit_response(
             session,
             name,
-            text=str(form.get("text", "")),
+            text=text,
             button_titles=titles,
             username=user["name"],
         )
