@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None  # public https URL; None = long polling
     telegram_webhook_secret: SecretStr | None = None
     telegram_timeout_s: float = 10.0
+    telegram_concurrent_updates: int = Field(default=64, ge=1)
     # Zalo Official Account bridge: off unless app id, OA secret key, app secret and a
     # refresh token are set (the first access token is fetched with the refresh token).
     zalo_app_id: str | None = None

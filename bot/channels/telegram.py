@@ -103,6 +103,9 @@ def build_application(settings: Settings, *, polling: bool) -> Application:  # t
         .request(request)
         # the outbox retries by itself: the limiter only paces (no hidden retries)
         .rate_limiter(AIORateLimiter(max_retries=0))
+        # updates are handled side by side (one chat's in order: telegram_citizens.py);
+        # one at a time, a crowd of citizens would queue behind each other's Rasa turn
+        .concurrent_updates(settings.telegram_concurrent_updates)
     )
     if not polling:
         builder = builder.updater(None)

@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot.channels.telegram import OfficerDesk, _quietly, first_time
 from bot.chat import messages
 from bot.chat.identity import Channel, Citizen
+from bot.chat.ordering import KeyedLocks
 from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
@@ -93,6 +94,8 @@ class CitizenFront:
         self._db = db
         self._gateway = gateway
         self._clock = clock
+        # updates are handled concurrently: each chat's still one after the other, in order
+        self._chats = KeyedLocks()
         self._wake = wake
         self._desk = desk
 
@@ -175,20 +178,22 @@ class CitizenFront:
             return
         citizen = Citizen.telegram(chat.id)
         update_id = update.update_id
-        if not await self._db.run(lambda session: first_time(session, update_id)):
-            return
-        replies: list[OutgoingMessage] = []
-        for text in texts:
-            replies += await self._gateway.answer(citizen, text)
-        await self._queue(citizen, update_id, replies)
+        async with self._chats.hold(citizen.sender):  # first thing: keeps the chat's order
+            if not await self._db.run(lambda session: first_time(session, update_id)):
+                return
+            replies: list[OutgoingMessage] = []
+            for text in texts:
+                replies += await self._gateway.answer(citizen, text)
+            await self._queue(citizen, update_id, replies)
 
     async def _send_fixed(self, update: Update, reply: OutgoingMessage) -> None:
         chat = update.effective_chat
         if chat is None:
             return
-        update_id = update.update_id
-        if await self._db.run(lambda session: first_time(session, update_id)):
-            await self._queue(Citizen.telegram(chat.id), update_id, [reply])
+        update_id, citizen = update.update_id, Citizen.telegram(chat.id)
+        async with self._chats.hold(citizen.sender):
+            if await self._db.run(lambda session: first_time(session, update_id)):
+                await self._queue(citizen, update_id, [reply])
 
     async def _queue(
         self, citizen: Citizen, update_id: int, replies: list[OutgoingMessage]

@@ -218,28 +218,39 @@ class ZaloBridge(Poller):
         """Handle stored events until ``stop`` is set (also those left by a crash)."""
         await self._poll(stop, self.handle_pending, poll_s=poll_s, name="zalo")
 
-    async def handle_pending(self) -> int:
-        """Answer every stored event not yet handled; return how many were tried."""
+    async def handle_pending(self, *, batch: int = 100, parallel: int = 32) -> int:
+        """Answer stored events not yet handled; return how many were tried.
+
+        Different citizens are answered side by side (``parallel`` at a time); one
+        citizen's events one after the other, in the order they came.
+        """
         now = self._clock()
-        ids = await self._db.run(
-            lambda session: list(
-                session.scalars(
-                    select(InboundEvent.id)
-                    .where(
-                        InboundEvent.source == CHANNEL,
-                        InboundEvent.status == "pending",
-                        or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until <= now),
-                    )
-                    .order_by(InboundEvent.id)
-                    .limit(20)
+        rows = await self._db.run(
+            lambda session: session.execute(
+                select(InboundEvent.id, InboundEvent.payload)
+                .where(
+                    InboundEvent.source == CHANNEL,
+                    InboundEvent.status == "pending",
+                    or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until <= now),
                 )
-            )
+                .order_by(InboundEvent.id)
+                .limit(batch)
+            ).all()
         )
-        for event_id in ids:
-            await self._handle(event_id)
-        if ids:
+        by_citizen: dict[str, list[int]] = {}
+        for event_id, payload in rows:
+            by_citizen.setdefault(_user_id(payload), []).append(event_id)
+        slots = asyncio.Semaphore(parallel)
+
+        async def in_order(ids: list[int]) -> None:
+            async with slots:
+                for event_id in ids:
+                    await self._handle(event_id)
+
+        await asyncio.gather(*(in_order(ids) for ids in by_citizen.values()))
+        if rows:
             self._wake_outbox()
-        return len(ids)
+        return len(rows)
 
     async def _handle(self, event_id: int) -> None:
         """Read the event, ask the gateway (no session open), then queue the replies.
@@ -254,12 +265,7 @@ class ZaloBridge(Poller):
             if found is None:
                 return
             key, data = found
-            citizen = Citizen.zalo(
-                str(
-                    (data.get("sender") or data.get("follower") or {}).get("id")
-                    or data.get("user_id_by_app")
-                )
-            )
+            citizen = Citizen.zalo(_user_id(data))
             replies = merge_bubbles(await self._replies(citizen, data))
             now = self._clock()
             await self._db.run(
@@ -281,6 +287,12 @@ class ZaloBridge(Poller):
         else:
             text = str((data.get("message") or {}).get("text") or "")
         return await self._gateway.answer(citizen, text)
+
+
+def _user_id(data: dict[str, Any]) -> str:
+    """The follower an event comes from."""
+    who = data.get("sender") or data.get("follower") or {}
+    return str(who.get("id") or data.get("user_id_by_app"))
 
 
 def _claim_event(

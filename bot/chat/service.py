@@ -16,8 +16,6 @@ import asyncio
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -31,6 +29,7 @@ from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
 from bot.chat.identity import Citizen
 from bot.chat.models import ConversationState
+from bot.chat.ordering import KeyedLocks
 from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
@@ -88,25 +87,6 @@ class _Prepared:
     replies: list[OutgoingMessage] | None = None
 
 
-class _SenderLocks:
-    """One lock per citizen while any of their messages is in progress (then forgotten)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                del self._locks[key]
-
-
 class Gateway:
     """Answers citizen messages of every channel; never raises to the caller."""
 
@@ -120,7 +100,7 @@ class Gateway:
         self._clock = clock
         self._slots = asyncio.Semaphore(limits.max_in_flight)
         self._waiting = 0
-        self._senders = _SenderLocks()
+        self._senders = KeyedLocks()
 
     @property
     def waiting(self) -> int:

@@ -314,3 +314,46 @@ def test_two_replicas_answer_each_stored_event_once(db_url, session_factory, zal
         statuses = session.scalars(select(InboundEvent.status)).all()
         assert statuses == ["done"] * 10
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 10
+
+
+def test_citizens_are_answered_side_by_side_each_in_order(db_url, session_factory, zalo):
+    import httpx
+
+    from bot.channels.zalo import ZaloBridge
+    from bot.chat.rasa_client import RasaClient
+    from bot.chat.service import Gateway
+    from bot.db import Database, utcnow
+
+    seen: list[tuple[str, str]] = []
+    running = [0, 0]  # now, most at once
+
+    async def rasa(request):
+        body = json.loads(request.content)
+        running[0] += 1
+        running[1] = max(running)
+        await asyncio.sleep(0.05 if body["message"].endswith("0") else 0.01)
+        running[0] -= 1
+        seen.append((body["sender"], body["message"]))
+        return httpx.Response(200, json=[{"text": "ok"}])
+
+    async def go():
+        db = Database(session_factory, threads=4)
+        client = RasaClient(httpx.AsyncClient(transport=httpx.MockTransport(rasa)), "http://r")
+        bridge = ZaloBridge(
+            db,
+            gateway=Gateway(db, client),
+            settings=zalo_settings(db_url, zalo),
+            clock=utcnow,
+            wake_outbox=str,
+        )
+        for i in range(4):
+            for user in ("111", "222", "333"):
+                data = event("user_send_text", text=f"{user}-{i}")
+                data["sender"]["id"] = user
+                assert await bridge.store(f"{user}:{i}", data)
+        await bridge.handle_pending()
+
+    asyncio.run(go())
+    for user in ("111", "222", "333"):
+        assert [m for s, m in seen if s == f"zalo:{user}"] == [f"{user}-{i}" for i in range(4)]
+    assert running[1] > 1  # the three citizens did not wait for each other
