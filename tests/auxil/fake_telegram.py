@@ -1,7 +1,8 @@
 """A local fake of the Telegram Bot API, so python-telegram-bot runs unchanged against it.
 
 It answers ``/bot<token>/<method>`` like Telegram does (``{"ok": true, "result": …}``),
-records every message the bot sends or edits, and can misbehave on purpose for a
+records every message the bot sends or edits (with the token it came with: give each
+process its own token to tell which one sent what), and can misbehave on purpose for a
 number of calls: HTTP 500, 429 with ``retry_after``, or a hang (the request is never
 processed: it answers 502 once released, as a proxy would).
 """
@@ -44,6 +45,7 @@ class FakeTelegram:
     """The fake server; start() runs it on a loopback port in a thread."""
 
     token: str = "123456:TEST-token"
+    also_tokens: tuple[str, ...] = ()  # accepted too, for one bot token per process
     port: int = field(default_factory=free_port)
     sent: list[dict[str, Any]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
@@ -94,7 +96,8 @@ class FakeTelegram:
 
     async def _handle(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
-        if request.path_params["token"] != self.token:
+        token = request.path_params["token"]
+        if token != self.token and token not in self.also_tokens:
             return JSONResponse(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
             )
@@ -111,6 +114,8 @@ class FakeTelegram:
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return JSONResponse({"ok": True, "result": True})
+        if method in SENDING:  # recorded with what it sent
+            params["_token"] = token
         result = handler(params)
         if asyncio.iscoroutine(result):
             result = await result
@@ -146,6 +151,7 @@ class FakeTelegram:
             "parse_mode": p.get("parse_mode"),
             "reply_markup": p.get("reply_markup"),
             "reply_to": reply.get("message_id"),
+            "token": p.get("_token", self.token),
         }
         self.sent.append(record)
         return _message(chat_id, message_id, record["text"], p.get("reply_markup"))
@@ -156,6 +162,7 @@ class FakeTelegram:
             "message_id": int(p["message_id"]),
             "text": p.get("text", ""),
             "reply_markup": p.get("reply_markup"),
+            "token": p.get("_token", self.token),
         }
         self.edits.append(record)
         return _message(

@@ -1,10 +1,10 @@
-"""Fixtures of the app tests: a seeded SQLite database and a test client."""
+"""Fixtures of the app tests: a seeded SQLite database and a test client.
+
+PostgreSQL (``pg_url``) and Redis (``redis_url``) come from tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -33,20 +33,3 @@ def settings(db_url, session_factory):
 def client(settings):
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_url():
-    name = f"vneid_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL must run on 127.0.0.1:5432 for this test: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
