@@ -46,7 +46,9 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         senders,
         clock=clock,
         max_attempts=settings.outbox_max_attempts,
-        lease_s=max(settings.outbox_lease_s, 2 * settings.telegram_timeout_s),
+        # one send may take connect (5 s) + write + read timeouts, plus pacing: the lease
+        # must outlast it, or another replica sends the row again
+        lease_s=max(settings.outbox_lease_s, 3 * settings.telegram_timeout_s + 15),
     )
     app.state.outbox = worker
     app.state.telegram = application

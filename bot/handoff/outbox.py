@@ -176,7 +176,7 @@ class OutboxWorker(Poller):
         clock: Clock = utcnow,
         lease_s: float = 60.0,
         max_attempts: int = 15,
-        batch: int = 20,
+        batch: int = 8,
         parallel: int = 8,
     ) -> None:
         self._db = db
@@ -253,7 +253,8 @@ class OutboxWorker(Poller):
         """Deliver what is due now; return how many rows were attempted.
 
         A batch holds at most one row per chat (a chat's later rows wait behind its earlier
-        pending one), so its rows are sent side by side, ``parallel`` at a time.
+        pending one), so its rows are sent side by side, ``parallel`` at a time. Keep
+        ``batch`` at ``parallel``: a row waiting for a slot spends its lease meanwhile.
         """
         jobs = await self.claim()
         slots = asyncio.Semaphore(self._parallel)
@@ -301,6 +302,14 @@ class OutboxWorker(Poller):
             logger.exception("outbox row %s: outcome not recorded", job.id)
 
     def _record(self, session: Session, *, job: Job, outcome: Delivered | Exception) -> None:
+        row = session.get(OutboxMessage, job.id)
+        if row is None or row.status != OutboxStatus.PENDING or row.attempts != job.attempts:
+            # the lease ran out mid-send and another worker took the row over: its outcome
+            # stands, this late one must not overwrite it
+            logger.warning(
+                "outbox row %s: outcome of attempt %s came too late", job.id, job.attempts
+            )
+            return
         if isinstance(outcome, Delivered):
             self._succeed(session, job, outcome, now=self._clock())
         elif isinstance(outcome, RetryLater):

@@ -166,3 +166,28 @@ def test_two_workers_on_postgresql_never_send_a_row_twice(pg_url):
     for e in engines:
         e.dispose()
     setup.kw["bind"].dispose()
+
+
+def test_a_late_outcome_does_not_overwrite_the_next_workers(session_factory):
+    """A send outlived its lease and another worker delivered the row: the first worker's
+    late failure must not turn the sent row dead (nor its late success record it twice)."""
+    clock = Clock()
+    add_rows(session_factory, 1, clock)
+    slow = OutboxWorker(
+        Database(session_factory, threads=4),
+        {"telegram": Recorder([PermanentError("Forbidden")])},
+        clock=clock,
+        lease_s=60,
+    )
+    (job,) = asyncio.run(slow.claim())
+    clock.now += timedelta(seconds=61)
+    other = Recorder()
+    asyncio.run(
+        OutboxWorker(
+            Database(session_factory, threads=4), {"telegram": other}, clock=clock
+        ).run_once()
+    )
+    asyncio.run(slow._deliver(job))  # the first send finally fails
+    row = rows(session_factory)[0]
+    assert row.status == OutboxStatus.SENT and row.last_error is None
+    assert other.delivered == [row.id]
