@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
 from bot.analytics import service as analytics
-from bot.dependencies import SessionDep
+from bot.db import Database
 from bot.faq import service as faq_service
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.schemas import BotResponse, NlgRequest
@@ -23,10 +25,20 @@ _MISSING_TEXT = (
 
 
 @router.post("/nlg", response_model=BotResponse)
-def nlg(body: NlgRequest, session: SessionDep) -> BotResponse:
-    """Return the current text of the response Rasa asks for (and note the citizen's turn)."""
+async def nlg(body: NlgRequest, request: Request) -> BotResponse:
+    """Return the current text of the response Rasa asks for (and note the citizen's turn).
+
+    Rasa waits for this on every reply: the database work goes through the same worker
+    threads (and limits) as the chat gateway's.
+    """
+    db: Database = request.app.state.db
+    return await db.run(partial(_render, body=body))
+
+
+def _render(session: Session, *, body: NlgRequest) -> BotResponse:
     try:
-        analytics.record_turn(session, body.tracker, body.response)
+        with session.begin_nested():
+            analytics.record_turn(session, body.tracker, body.response)
     except Exception:  # figures must never cost a citizen their answer
         logger.exception("turn not recorded")
     try:

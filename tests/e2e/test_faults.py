@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 
@@ -69,7 +70,21 @@ def test_rasa_killed_and_restarted_while_50_citizens_chat(stack):
         stop.set()
         await load
 
-    asyncio.run(scenario())
+    # its own thread and loop: the browser tests' Playwright keeps a loop on this thread
+    failures: list[BaseException] = []
+
+    def drive() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    runner = threading.Thread(target=drive)
+    runner.start()
+    runner.join(timeout=400)
+    assert not runner.is_alive(), "the scenario did not end"
+    if failures:
+        raise failures[0]
 
     assert stack.stack.procs["app"].pid == app_pid  # the app was never restarted
     errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
