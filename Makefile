@@ -21,7 +21,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run test test-unit test-nlu test-e2e eval compare crossval validate \
-        test-stories tune lint format types bench bench-train nlu-data model db env lock clean
+        test-stories tune lint format types bench bench-load bench-train nlu-data model db env lock \
+        clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -127,6 +128,20 @@ types: $(APP_STAMP) ## mypy on the app
 # --- numbers ------------------------------------------------------------------
 bench: model ## Latency of a chat turn through the web API (median of RUNS runs)
 	$(APP_PY) scripts/bench_chat.py --runs $(RUNS)
+
+# bench-load runs once unless RUNS is given (it takes minutes). APP=URL RASA=URL: a running
+# stack (RASA given on the command line; otherwise RASA is the rasa command above).
+LOAD_ARGS = --runs $(if $(filter file,$(origin RUNS)),1,$(RUNS)) $(if $(APP),--app $(APP)) \
+  $(if $(filter command line,$(origin RASA)),--rasa $(RASA)) \
+  $(if $(PHASES),--phases $(PHASES)) $(if $(TARGETS),--targets $(TARGETS)) \
+  $(if $(DURATION),--duration $(DURATION)) $(if $(STEP),--step $(STEP)) \
+  $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+  $(if $(REPLICAS),--rasa-replicas $(REPLICAS)) $(if $(WORKERS),--app-workers $(WORKERS)) \
+  $(if $(PG),--postgres $(PG)) $(if $(REDIS),--redis $(REDIS))
+# e.g. make bench-load RUNS=3; scaled: REPLICAS=2 WORKERS=2 REDIS=redis://127.0.0.1:6379/0
+#   PG=postgresql://postgres@127.0.0.1:5432/test
+bench-load: model ## Many citizens at once: app vs Rasa direct [APP= RASA= RUNS=1 DURATION= STEP= REPLICAS= WORKERS= PG= REDIS=]
+	$(APP_PY) scripts/bench_load.py $(strip $(LOAD_ARGS))
 
 bench-train: install nlu-data ## Training time from scratch (median of RUNS runs)
 	$(APP_PY) scripts/bench_train.py --runs $(RUNS)

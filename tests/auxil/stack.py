@@ -25,9 +25,20 @@ class TestStack:
     token: str
 
 
-def make_test_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> TestStack:
-    """Seed a database in ``tmp`` and prepare (not start) a stack using the current model."""
-    db_url = f"sqlite:///{tmp / 'app.db'}"
+def make_test_stack(
+    tmp: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    db_url: str | None = None,
+    tracker_url: str | None = None,
+    redis_url: str = "",
+    rasa_replicas: int = 1,
+    app_workers: int = 1,
+) -> TestStack:
+    """Seed a database (SQLite in ``tmp`` unless ``db_url``) and prepare (not start) a stack
+    using the current model; optionally the scaled topology (tracker store, Redis lock
+    store, several Rasa replicas, several app workers)."""
+    db_url = db_url or f"sqlite:///{tmp / 'app.db'}"
     factory = make_seeded_db(db_url)
     token = secrets.token_urlsafe(24)
     env = {
@@ -40,10 +51,13 @@ def make_test_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> TestS
     config = StackConfig(
         model=training.model_path(PROJECT_ROOT),
         env=env,
-        rasa_port=free_port(),
+        rasa_ports=[free_port() for _ in range(rasa_replicas)],
         actions_port=free_port(),
         app_port=free_port(),
-        tracker_url=f"sqlite:///{tmp / 'tracker.db'}",
+        tracker_url=tracker_url or f"sqlite:///{tmp / 'tracker.db'}",
+        redis_url=redis_url,
+        lock_store_prefix=f"t{secrets.token_hex(4)}",
+        app_workers=app_workers,
         log_dir=tmp / "logs",
     )
     return TestStack(Stack(config), config, factory, token)
