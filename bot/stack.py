@@ -107,10 +107,21 @@ class Stack:
                 out.close()  # the child has its own descriptor
 
     def start(self, timeout: float = 240.0) -> None:
-        """Start the app, the action server and Rasa; wait until all answer."""
-        for name in self._names():
+        """Start the app, the action server and Rasa; wait until all answer.
+
+        Further Rasa replicas start once the first answers: it has created the tracker
+        store's tables by then (replicas creating them at once on a fresh PostgreSQL
+        database collide).
+        """
+        names = self._names()
+        first, more = names[:3], names[3:]  # app, actions, rasa; then the other replicas
+        for name in first:
             self._start(name)
-        self.wait_ready(timeout)
+        self.wait_ready(timeout, only=first)
+        for name in more:
+            self._start(name)
+        if more:
+            self.wait_ready(timeout, only=more)
 
     def _names(self) -> list[str]:
         rasa = ["rasa"] + [f"rasa{i + 1}" for i in range(1, len(self.config.rasa_ports))]
