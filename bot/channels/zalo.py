@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import locks
 from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat import messages
 from bot.chat.identity import Channel, Citizen
@@ -39,7 +41,7 @@ from bot.chat.render import split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
 from bot.config import Settings
-from bot.db import Database, session_scope
+from bot.db import Database
 from bot.handoff.outbox import (
     Clock,
     Delivered,
@@ -84,6 +86,9 @@ HANDLED_EVENTS = TEXT_EVENTS | MEDIA_EVENTS | {"follow"}
 _MAX_EVENT_ATTEMPTS = 5
 # an event is answered within the gateway's limits (Rasa timeout, queue wait): well under this
 EVENT_LEASE = timedelta(seconds=60)
+REFRESH_LOCK = "zalo_refresh"  # bot.locks: one replica at a time spends the refresh token
+REFRESH_WAIT_S = 30.0
+_FRESH = timedelta(minutes=30)  # a token with less left is refreshed
 
 
 # --- webhook ------------------------------------------------------------------------------
@@ -179,7 +184,6 @@ class ZaloBridge(Poller):
         wake_outbox: Callable[[], None],
     ) -> None:
         self._db = db
-        self._factory = db.factory
         self._gateway = gateway
         self._settings = settings
         self._clock = clock
@@ -362,7 +366,6 @@ class ZaloTokens:
         clock: Clock,
     ) -> None:
         self._db = db
-        self._factory = db.factory
         self._settings = settings
         self._http = http
         self._clock = clock
@@ -384,27 +387,66 @@ class ZaloTokens:
         return await self.refresh(failed=current)
 
     async def refresh(self, *, failed: str | None) -> str:
-        """Spend the refresh token once; if another worker already did, use its result."""
+        """Spend the refresh token once; if another worker already did, use its result.
+
+        The refresh token is single-use: one replica at a time holds the ``zalo_token``
+        job lock (bot.locks) while it calls Zalo, with no database session open during the
+        call; the others wait for the new token (or give up after ``REFRESH_WAIT_S``, and
+        the outbox retries).
+        """
         async with self._lock:
-            with session_scope(self._factory) as session:
-                row = session.scalar(select(ZaloToken).where(ZaloToken.id == 1).with_for_update())
-                fresh = row is not None and row.expires_at - self._clock() > timedelta(minutes=30)
-                if row is not None and row.access_token != failed and fresh:
-                    return row.access_token  # someone rotated it while we waited for the lock
-                refresh_token = (
-                    row.refresh_token
-                    if row is not None
-                    else self._settings.zalo_refresh_token.get_secret_value()  # type: ignore[union-attr]
+            owner = f"zalo-{os.getpid()}-{id(self):x}"
+            deadline = time.monotonic() + REFRESH_WAIT_S
+            while True:
+                kind, value = await self._db.run(
+                    partial(self._take, owner=owner, failed=failed, now=self._clock())
                 )
-                access, new_refresh, expires_in = await self._call(refresh_token)
-                if row is None:
-                    row = ZaloToken(id=1)
-                    session.add(row)
-                row.access_token, row.refresh_token = access, new_refresh
-                row.expires_at = self._clock() + timedelta(seconds=expires_in)
-                row.updated_at = self._clock()
-                logger.info("zalo access token refreshed (valid %s s)", expires_in)
-                return access
+                if kind == "token":  # another replica rotated it meanwhile
+                    return value
+                if kind == "refresh":
+                    break
+                if time.monotonic() > deadline:
+                    raise RetryLater("another replica is still refreshing the Zalo token")
+                await asyncio.sleep(0.2)
+            try:
+                access, new_refresh, expires_in = await self._call(value)
+            except BaseException:
+                await self._db.run(lambda session: locks.release(session, REFRESH_LOCK, owner))
+                raise
+            await self._db.run(
+                partial(
+                    self._store,
+                    owner=owner,
+                    access=access,
+                    refresh=new_refresh,
+                    expires_at=self._clock() + timedelta(seconds=expires_in),
+                )
+            )
+            logger.info("zalo access token refreshed (valid %s s)", expires_in)
+            return access
+
+    def _take(
+        self, session: Session, *, owner: str, failed: str | None, now: datetime
+    ) -> tuple[str, str]:
+        row = session.get(ZaloToken, 1)
+        if row is not None and row.access_token != failed and row.expires_at - now > _FRESH:
+            return "token", row.access_token
+        if not locks.acquire(session, REFRESH_LOCK, owner, now):
+            return "wait", ""
+        if row is not None:
+            return "refresh", row.refresh_token
+        return "refresh", self._settings.zalo_refresh_token.get_secret_value()  # type: ignore[union-attr]
+
+    def _store(
+        self, session: Session, *, owner: str, access: str, refresh: str, expires_at: datetime
+    ) -> None:
+        row = session.get(ZaloToken, 1)
+        if row is None:
+            row = ZaloToken(id=1)
+            session.add(row)
+        row.access_token, row.refresh_token = access, refresh
+        row.expires_at, row.updated_at = expires_at, self._clock()
+        locks.release(session, REFRESH_LOCK, owner)
 
     async def _call(self, refresh_token: str) -> tuple[str, str, int]:
         secret = self._settings.zalo_app_secret
