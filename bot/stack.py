@@ -144,6 +144,9 @@ class Stack:
             "TRACKER_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
             "TRACKER_URL": tracker,
             **c.lock_store(),
+            # a replica that dies holding a conversation's lock blocks it this long (Rasa's
+            # default is 60 s); a turn takes well under a second, the app waits 10 s at most
+            "TICKET_LOCK_LIFETIME": "15",
         }
         if name == "app":
             workers = ["--workers", str(c.app_workers)] if c.app_workers > 1 else []

@@ -18,8 +18,10 @@ CITIZENS = 50
 ANSWER_WITHIN_S = 15.0  # Rasa's timeout (10 s) plus the gateway's own work
 
 
-async def chat_until(app_url: str, stop: asyncio.Event, log: list[tuple[float, str, float]]):
-    """50 citizens, each sending its next message when the last one was answered."""
+async def chat_until(
+    app_url: str, stop: asyncio.Event, log: list[tuple[float, str, float]], pause: float = 0.2
+):
+    """50 citizens, each sending its next message ``pause`` s after the last was answered."""
     questions = ["otp khong ve", "cach kich hoat muc 2", "quen mat khau vneid", "xin chao"]
 
     async def citizen(client: httpx.AsyncClient, n: int) -> None:
@@ -37,11 +39,29 @@ async def chat_until(app_url: str, stop: asyncio.Event, log: list[tuple[float, s
                 outcome = f"error: {type(exc).__name__}"
             log.append((started, outcome, time.monotonic() - started))
             i += 1
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(pause)
 
     limits = httpx.Limits(max_connections=CITIZENS + 10)
     async with httpx.AsyncClient(timeout=ANSWER_WITHIN_S + 15, limits=limits) as client:
         await asyncio.gather(*(citizen(client, n) for n in range(CITIZENS)))
+
+
+def run_in_own_loop(scenario) -> None:
+    """Run ``scenario()`` in its own thread and loop (Playwright keeps one on this thread)."""
+    failures: list[BaseException] = []
+
+    def drive() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    runner = threading.Thread(target=drive)
+    runner.start()
+    runner.join(timeout=400)
+    assert not runner.is_alive(), "the scenario did not end"
+    if failures:
+        raise failures[0]
 
 
 def _kind(body: dict) -> str:
@@ -70,21 +90,7 @@ def test_rasa_killed_and_restarted_while_50_citizens_chat(stack):
         stop.set()
         await load
 
-    # its own thread and loop: the browser tests' Playwright keeps a loop on this thread
-    failures: list[BaseException] = []
-
-    def drive() -> None:
-        try:
-            asyncio.run(scenario())
-        except BaseException as exc:  # re-raised below, in the test's thread
-            failures.append(exc)
-
-    runner = threading.Thread(target=drive)
-    runner.start()
-    runner.join(timeout=400)
-    assert not runner.is_alive(), "the scenario did not end"
-    if failures:
-        raise failures[0]
+    run_in_own_loop(scenario)
 
     assert stack.stack.procs["app"].pid == app_pid  # the app was never restarted
     errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
@@ -96,3 +102,55 @@ def test_rasa_killed_and_restarted_while_50_citizens_chat(stack):
     assert before and set(before) == {"answer"}
     assert down and set(down) == {"busy"}  # at once, with the in-person route
     assert after and set(after) == {"answer"}  # recovered by itself
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory, redis_url):
+    """PostgreSQL (app data, tracker store), Redis locks and two Rasa replicas."""
+    from tests.auxil import services
+    from tests.auxil.stack import make_test_stack
+
+    with services.postgres_database() as app_db, services.postgres_database() as rasa_db:
+        prepared = make_test_stack(
+            tmp_path_factory.mktemp("scaled"),
+            db_url=app_db,
+            tracker_url=rasa_db.replace("+psycopg", ""),
+            redis_url=redis_url,
+            rasa_replicas=2,
+        )
+        prepared.stack.start(timeout=300)
+        try:
+            yield prepared
+        finally:
+            prepared.stack.stop()
+
+
+def test_one_of_two_rasa_replicas_dies_and_the_other_takes_its_conversations(scaled):
+    """On PostgreSQL and Redis: conversations of the dead replica go on on the other one."""
+    app_url = scaled.config.url(scaled.config.app_port)
+    log: list[tuple[float, str, float]] = []
+    marks: dict[str, float] = {}
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        load = asyncio.create_task(chat_until(app_url, stop, log, pause=1.0))
+        await asyncio.sleep(4)
+        marks["killed"] = time.monotonic()
+        scaled.stack.kill("rasa")
+        await asyncio.sleep(6)
+        marks["restarting"] = time.monotonic()
+        await asyncio.to_thread(scaled.stack.restart_one, "rasa", 240)
+        marks["back"] = time.monotonic()
+        await asyncio.sleep(3)
+        stop.set()
+        await load
+
+    run_in_own_loop(scenario)
+
+    errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
+    assert errors == []
+    assert max(took for _, _, took in log) < ANSWER_WITHIN_S
+    down = [o for t, o, _ in log if marks["killed"] + 1 < t < marks["restarting"]]
+    assert down and down.count("answer") >= 0.9 * len(down)  # failed over, not "busy"
+    after = [o for t, o, _ in log if t > marks["back"] + 1]
+    assert after and set(after) == {"answer"}
