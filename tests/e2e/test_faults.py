@@ -123,6 +123,7 @@ def scaled(tmp_path_factory, redis_url):
             yield prepared
         finally:
             prepared.stack.stop()
+            prepared.session_factory.kw["bind"].dispose()  # before its database is dropped
 
 
 def test_one_of_two_rasa_replicas_dies_and_the_other_takes_its_conversations(scaled):
