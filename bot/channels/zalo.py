@@ -231,7 +231,7 @@ class ZaloBridge(Poller):
         now = self._clock()
         rows = await self._db.run(
             lambda session: session.execute(
-                select(InboundEvent.id, InboundEvent.payload)
+                select(InboundEvent.id, InboundEvent.event_id, InboundEvent.payload)
                 .where(
                     InboundEvent.source == CHANNEL,
                     InboundEvent.status == "pending",
@@ -241,34 +241,33 @@ class ZaloBridge(Poller):
                 .limit(batch)
             ).all()
         )
-        by_citizen: dict[str, list[int]] = {}
-        for event_id, payload in rows:
-            by_citizen.setdefault(_user_id(payload), []).append(event_id)
+        by_citizen: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+        for event_id, key, payload in rows:
+            by_citizen.setdefault(_user_id(payload), []).append((event_id, key, payload))
         slots = asyncio.Semaphore(parallel)
 
-        async def in_order(ids: list[int]) -> None:
+        async def in_order(events: list[tuple[int, str, dict[str, Any]]]) -> None:
             async with slots:
-                for event_id in ids:
-                    await self._handle(event_id)
+                for event in events:
+                    await self._handle(*event)
 
         await asyncio.gather(*(in_order(ids) for ids in by_citizen.values()))
         if rows:
             self._wake_outbox()
         return len(rows)
 
-    async def _handle(self, event_id: int) -> None:
-        """Read the event, ask the gateway (no session open), then queue the replies.
+    async def _handle(self, event_id: int, key: str, data: dict[str, Any]) -> None:
+        """Claim the event, ask the gateway (no session open), then queue the replies.
 
         Queuing and marking the event done share a transaction; the replies' keys make a
         retry harmless.
         """
         try:
-            found = await self._db.run(
+            claimed = await self._db.run(
                 partial(_claim_event, event_id=event_id, now=self._clock(), lease=EVENT_LEASE)
             )
-            if found is None:
+            if not claimed:  # another replica has it, or it was handled meanwhile
                 return
-            key, data = found
             citizen = Citizen.zalo(_user_id(data))
             replies = merge_bubbles(await self._replies(citizen, data))
             now = self._clock()
@@ -299,9 +298,7 @@ def _user_id(data: dict[str, Any]) -> str:
     return str(who.get("id") or data.get("user_id_by_app"))
 
 
-def _claim_event(
-    session: Session, *, event_id: int, now: datetime, lease: timedelta
-) -> tuple[str, dict[str, Any]] | None:
+def _claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> bool:
     """Take a pending event for this replica (a conditional update decides the race)."""
     won = session.execute(
         update(InboundEvent)
@@ -313,10 +310,7 @@ def _claim_event(
         .values(locked_until=now + lease)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    event = session.get_one(InboundEvent, event_id)
-    return event.event_id, dict(event.payload)
+    return bool(won.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _answered(
@@ -389,7 +383,7 @@ class ZaloTokens:
     async def refresh(self, *, failed: str | None) -> str:
         """Spend the refresh token once; if another worker already did, use its result.
 
-        The refresh token is single-use: one replica at a time holds the ``zalo_token``
+        The refresh token is single-use: one replica at a time holds the ``zalo_refresh``
         job lock (bot.locks) while it calls Zalo, with no database session open during the
         call; the others wait for the new token (or give up after ``REFRESH_WAIT_S``, and
         the outbox retries).
