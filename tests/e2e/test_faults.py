@@ -64,6 +64,37 @@ def run_in_own_loop(scenario) -> None:
         raise failures[0]
 
 
+def kill_rasa_while_chatting(
+    stack, app_url: str, *, pause: float, before_s: float, down_s: float, after_s: float
+) -> tuple[list[tuple[float, str, float]], dict[str, float]]:
+    """50 citizens chat; Rasa ("rasa", the first replica) is SIGKILLed and restarted.
+
+    Returns what each message got (start, outcome, seconds) and when each step began.
+    """
+    log: list[tuple[float, str, float]] = []
+    marks: dict[str, float] = {}
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        load = asyncio.create_task(chat_until(app_url, stop, log, pause=pause))
+        await asyncio.sleep(before_s)
+        marks["killed"] = time.monotonic()
+        stack.kill("rasa")
+        await asyncio.sleep(down_s)
+        marks["restarting"] = time.monotonic()  # Rasa needs a while to load its model
+        await asyncio.to_thread(stack.restart_one, "rasa", 240)
+        marks["back"] = time.monotonic()
+        await asyncio.sleep(after_s)
+        stop.set()
+        await load
+
+    run_in_own_loop(scenario)
+    errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
+    assert errors == []  # every message got an answer or the busy reply
+    assert max(took for _, _, took in log) < ANSWER_WITHIN_S
+    return log, marks
+
+
 def _kind(body: dict) -> str:
     texts = [m["text"] for m in body.get("messages", [])]
     if texts == [messages.BUSY.text]:
@@ -73,29 +104,10 @@ def _kind(body: dict) -> str:
 
 def test_rasa_killed_and_restarted_while_50_citizens_chat(stack):
     app_pid = stack.stack.procs["app"].pid
-    log: list[tuple[float, str, float]] = []
-    marks: dict[str, float] = {}
-
-    async def scenario() -> None:
-        stop = asyncio.Event()
-        load = asyncio.create_task(chat_until(stack.app_url, stop, log))
-        await asyncio.sleep(3)
-        marks["killed"] = time.monotonic()
-        stack.stack.kill("rasa")
-        await asyncio.sleep(5)
-        marks["restarting"] = time.monotonic()  # Rasa needs a while to load its model
-        await asyncio.to_thread(stack.stack.restart_one, "rasa", 240)
-        marks["back"] = time.monotonic()
-        await asyncio.sleep(4)
-        stop.set()
-        await load
-
-    run_in_own_loop(scenario)
-
+    log, marks = kill_rasa_while_chatting(
+        stack.stack, stack.app_url, pause=0.2, before_s=3, down_s=5, after_s=4
+    )
     assert stack.stack.procs["app"].pid == app_pid  # the app was never restarted
-    errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
-    assert errors == []  # every message got an answer or the busy reply
-    assert max(took for _, _, took in log) < ANSWER_WITHIN_S
     before = [o for t, o, took in log if t + took < marks["killed"]]  # answered before the kill
     down = [o for t, o, _ in log if marks["killed"] + 0.5 < t < marks["restarting"]]
     after = [o for t, o, _ in log if t > marks["back"] + 1]
@@ -128,29 +140,14 @@ def scaled(tmp_path_factory, redis_url):
 
 def test_one_of_two_rasa_replicas_dies_and_the_other_takes_its_conversations(scaled):
     """On PostgreSQL and Redis: conversations of the dead replica go on on the other one."""
-    app_url = scaled.config.url(scaled.config.app_port)
-    log: list[tuple[float, str, float]] = []
-    marks: dict[str, float] = {}
-
-    async def scenario() -> None:
-        stop = asyncio.Event()
-        load = asyncio.create_task(chat_until(app_url, stop, log, pause=1.0))
-        await asyncio.sleep(4)
-        marks["killed"] = time.monotonic()
-        scaled.stack.kill("rasa")
-        await asyncio.sleep(6)
-        marks["restarting"] = time.monotonic()
-        await asyncio.to_thread(scaled.stack.restart_one, "rasa", 240)
-        marks["back"] = time.monotonic()
-        await asyncio.sleep(3)
-        stop.set()
-        await load
-
-    run_in_own_loop(scenario)
-
-    errors = [entry for entry in log if entry[1].startswith("error") or entry[1] == "empty"]
-    assert errors == []
-    assert max(took for _, _, took in log) < ANSWER_WITHIN_S
+    log, marks = kill_rasa_while_chatting(
+        scaled.stack,
+        scaled.config.url(scaled.config.app_port),
+        pause=1.0,
+        before_s=4,
+        down_s=6,
+        after_s=3,
+    )
     down = [o for t, o, _ in log if marks["killed"] + 1 < t < marks["restarting"]]
     assert down and down.count("answer") >= 0.9 * len(down)  # failed over, not "busy"
     after = [o for t, o, _ in log if t > marks["back"] + 1]
