@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import PROJECT_ROOT
+from bot.faq.content import RETRIEVAL_INTENT
 from bot.seed import WALKTHROUGH_FILE
 from bot.walkthrough import service as wt_service
 from bot.walkthrough.flow import TARGET_ENTITY, Flow, load_flow
@@ -31,6 +32,14 @@ def flow() -> Flow:
     return load_flow(PROJECT_ROOT / WALKTHROUGH_FILE)
 
 
+def _faq_topic(tracker: Tracker) -> str | None:
+    """The FAQ topic Rasa's response selector chose for the latest message."""
+    selector = (tracker.latest_message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
+    key = str((selector.get("response") or {}).get("intent_response_key") or "")
+    prefix = f"{RETRIEVAL_INTENT}/"
+    return key.removeprefix(prefix) if key.startswith(prefix) else None
+
+
 class ActionWalkthrough(Action):
     """Move the walkthrough on from what the citizen pressed or typed."""
 
@@ -50,6 +59,13 @@ class ActionWalkthrough(Action):
             error_step=tracker.get_slot("wt_error_step"),
         )
         target = next(tracker.get_latest_entity_values(TARGET_ENTITY), None)
+        text = str(tracker.latest_message.get("text") or "")
+        if move is wt_service.Move.START:
+            target = flow().entry(text)
+        elif intent == RETRIEVAL_INTENT:  # a question (or a topic button) while the guide runs
+            pressed = text.startswith("/")
+            move = wt_service.Move.TOPIC if pressed else wt_service.Move.ASK
+            target = _faq_topic(tracker)
         outcome = wt_service.advance(flow(), state, move, target)
         for response in outcome.responses:
             dispatcher.utter_message(response=response)

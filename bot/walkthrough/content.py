@@ -19,6 +19,9 @@ def walkthrough_responses(flow: Flow) -> dict[str, BotResponse]:
         step.response: BotResponse(text=step.text, buttons=_buttons(flow.buttons(name)))
         for name, step in flow.steps.items()
     }
+    for step in flow.steps.values():
+        if step.help:  # the step itself follows with its buttons
+            out[step.help_response] = BotResponse(text=step.help)
     for fix, text in flow.fixes.items():
         out[fix_response(fix)] = BotResponse(text=text, buttons=_buttons(flow.fix_buttons()))
     for name, (text, keys) in flow.messages.items():

@@ -9,10 +9,13 @@ them; the structure (which button leads where) stays in the YAML file.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from nlu.text import fold
 
 __all__ = [
     "ERROR_PAYLOAD",
@@ -64,11 +67,20 @@ class Step:
     text: str
     buttons: tuple[WtButton, ...]
     fix: str | None = None
+    # The step's own rule, for a question about this step ("how many characters?").
+    help: str | None = None
+    # FAQ topics a question at this step lands on that the step's rule answers better.
+    about: tuple[str, ...] = ()
 
     @property
     def response(self) -> str:
         """Name of the response holding this step's text."""
         return f"utter_wt_{self.name}"
+
+    @property
+    def help_response(self) -> str:
+        """Name of the response holding this step's rule."""
+        return f"utter_wt_help_{self.name}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,17 @@ class Flow:
     fixes: dict[str, str]
     messages: dict[str, tuple[str, tuple[str, ...]]]
     labels: dict[str, str] = field(default_factory=dict)
+    # Where a first message that names the citizen's situation starts the guide, in order
+    # of precedence: (step, folded phrases).
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def entry(self, text: str) -> str | None:
+        """The step a first message names ("đã có tin nhắn duyệt" -> activation), if any."""
+        words = f" {_words(text)} "
+        for step, phrases in self.entries:
+            if any(f" {p} " in words for p in phrases):
+                return step
+        return None
 
     def step(self, name: str) -> Step:
         """Return a step by name (KeyError when unknown)."""
@@ -131,6 +154,8 @@ def load_flow(path: Path) -> Flow:
             text=str(raw["text"]).strip(),
             buttons=tuple(WtButton(**b) for b in raw.get("buttons") or []),
             fix=raw.get("fix"),
+            help=str(raw["help"]).strip() if raw.get("help") else None,
+            about=tuple(raw.get("about") or ()),
         )
         for name, raw in doc["steps"].items()
     }
@@ -143,6 +168,10 @@ def load_flow(path: Path) -> Flow:
             for k, v in doc["messages"].items()
         },
         labels=dict(doc["labels"]),
+        entries=tuple(
+            (step, tuple(_words(p) for p in phrases))
+            for step, phrases in (doc.get("entries") or {}).items()
+        ),
     )
     _check(flow)
     return flow
@@ -160,6 +189,13 @@ def _check(flow: Flow) -> None:
                 problems.append(f"{step.name}: button {b.title!r} needs next or payload")
             elif b.next and b.next not in flow.steps:
                 problems.append(f"{step.name}: button {b.title!r} leads to unknown {b.next!r}")
+        if step.about and not step.help:
+            problems.append(f"{step.name}: 'about' needs a 'help' text")
+    for step_name, phrases in flow.entries:
+        if step_name not in flow.steps:
+            problems.append(f"entry leads to unknown step {step_name!r}")
+        if not all(phrases):
+            problems.append(f"entry {step_name!r}: empty phrase")
     for key in ("error", "stop", "retry", "officer", "menu", "resume", "restart"):
         if key not in flow.labels:
             problems.append(f"missing label {key!r}")
@@ -172,6 +208,11 @@ def _check(flow: Flow) -> None:
         )
     if problems:
         raise ValueError("bad walkthrough: " + "; ".join(problems))
+
+
+def _words(text: str) -> str:
+    """Lower case, no diacritics, words separated by single spaces."""
+    return " ".join(re.findall(r"\w+", fold(text.lower())))
 
 
 def to_mermaid(flow: Flow) -> str:

@@ -13,9 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.faq.content import RETRIEVAL_INTENT
 from bot.walkthrough.flow import Flow
 
-__all__ = ["Move", "Outcome", "State", "advance", "fix_response", "message_response"]
+__all__ = [
+    "Move",
+    "Outcome",
+    "State",
+    "advance",
+    "faq_response",
+    "fix_response",
+    "message_response",
+]
 
 
 class Move(StrEnum):
@@ -28,6 +37,8 @@ class Move(StrEnum):
     STOP = "stop"
     RESUME = "resume"
     RESTART = "restart"
+    ASK = "ask"  # a typed question (an FAQ topic) while the guide runs
+    TOPIC = "topic"  # a topic button pressed while the guide runs: that topic's answer
     OFFER = "offer"  # after a question in the middle: offer the way back
 
 
@@ -58,10 +69,21 @@ def fix_response(fix: str) -> str:
     return f"utter_wt_fix_{fix}"
 
 
+def faq_response(topic: str) -> str:
+    """Response name of an FAQ topic's answer."""
+    return f"utter_{RETRIEVAL_INTENT}/{topic}"
+
+
 def advance(flow: Flow, state: State, move: Move, target: str | None = None) -> Outcome:
-    """Return the next turn of the walkthrough."""
+    """Return the next turn of the walkthrough.
+
+    ``target`` is the step of ``GO``, the step the first message named for ``START``
+    (``Flow.entry``) and the FAQ topic of ``ASK``.
+    """
     step = state.step if state.step in flow.steps else None
     if move is Move.START:
+        if target in flow.steps:  # "tôi có tin nhắn duyệt rồi": start where they are
+            return _show(flow, target)
         if state.active and step not in (None, flow.start):
             return Outcome([message_response("in_progress")], state)
         return _show(flow, flow.start)
@@ -71,6 +93,8 @@ def advance(flow: Flow, state: State, move: Move, target: str | None = None) -> 
         if target in flow.steps:
             return _show(flow, target)
         move = Move.RESUME  # an unknown target (an old button): show where they are
+    if move in (Move.ASK, Move.TOPIC):
+        return _ask(flow, state, step if move is Move.ASK else None, target)
     if move is Move.OFFER:
         return Outcome([message_response("offer_resume")] if state.active else [], state)
     if step is None:
@@ -85,6 +109,18 @@ def advance(flow: Flow, state: State, move: Move, target: str | None = None) -> 
     # Move.NEXT: the first forward button; the last step has none.
     following = flow.first_next(step)
     return _show(flow, following or step)
+
+
+def _ask(flow: Flow, state: State, step: str | None, topic: str | None) -> Outcome:
+    """A question mid-guide: the step's own rule and the step again, or the topic's answer.
+
+    ``step`` is None for a pressed topic button: the citizen chose that answer.
+    """
+    if state.active and step is not None and topic in flow.step(step).about:
+        current = flow.step(step)
+        return Outcome([current.help_response, current.response], state)
+    answer = [faq_response(topic)] if topic else []
+    return Outcome(answer + ([message_response("offer_resume")] if state.active else []), state)
 
 
 def _show(flow: Flow, name: str) -> Outcome:

@@ -117,6 +117,73 @@ def test_a_question_in_the_middle_offers_the_way_back_only_when_active(flow):
     assert advance(flow, State(step="l1_scan", active=False), Move.OFFER).responses == []
 
 
+@pytest.mark.parametrize(
+    ("text", "step"),
+    [
+        ("tôi nhận được tin nhắn phê duyệt rồi, hướng dẫn tôi kích hoạt từng bước", "act_open"),
+        ("da co tin nhan duyet roi, chi toi kich hoat", "act_open"),
+        ("đăng ký mức 2 hôm thứ hai mà chưa được duyệt, giờ làm gì", "waiting"),
+        ("toi dang cho duyet ho so", "waiting"),
+        ("tôi chưa đăng ký gì, chỉ từ đầu giúp", "checklist"),
+        ("ba toi dung dien thoai cuc gach thi kich hoat the nao", "no_smartphone"),
+        ("không có điện thoại thông minh có kích hoạt được không", "no_smartphone"),
+    ],
+)
+def test_the_first_message_names_the_step_to_start_at(flow, text, step):
+    assert flow.entry(text) == step
+    assert advance(flow, State(), Move.START, flow.entry(text)).responses == [f"utter_wt_{step}"]
+
+
+@pytest.mark.parametrize(
+    "text", ["hướng dẫn kích hoạt", "chi toi lam dinh danh", "/activation_guide"]
+)
+def test_a_first_message_naming_no_step_asks_where_they_are(flow, text):
+    assert flow.entry(text) is None
+    assert advance(flow, State(), Move.START, None).responses == ["utter_wt_where"]
+
+
+def test_a_named_step_wins_over_the_place_in_progress(flow):
+    middle = State(step="waiting", active=True)
+    assert advance(flow, middle, Move.START, "act_open").responses == ["utter_wt_act_open"]
+
+
+@pytest.mark.parametrize(
+    ("step", "topic"),
+    [
+        ("act_password", "forgot_password"),
+        ("act_passcode", "forgot_passcode"),
+        ("act_otp", "otp_not_received"),
+        ("l1_scan", "nfc_scan_error"),
+        ("waiting", "approval_time"),
+    ],
+)
+def test_a_question_about_the_step_gets_its_rule_then_the_step(flow, step, topic):
+    state = State(step=step, active=True)
+    outcome = advance(flow, state, Move.ASK, topic)
+    assert outcome.responses == [f"utter_wt_help_{step}", f"utter_wt_{step}"]
+    assert outcome.state == state
+
+
+def test_another_question_gets_its_answer_and_the_way_back(flow):
+    state = State(step="act_password", active=True)
+    outcome = advance(flow, state, Move.ASK, "fee")
+    assert outcome.responses == ["utter_faq/fee", message_response("offer_resume")]
+    # a topic button pressed at the step is answered as chosen, not with the step's rule
+    pressed = advance(flow, state, Move.TOPIC, "forgot_password")
+    assert pressed.responses == ["utter_faq/forgot_password", message_response("offer_resume")]
+
+
+def test_every_about_topic_exists_and_every_help_is_seeded(flow):
+    from bot.faq.content import load_topics
+
+    topics = {t.key for t in load_topics(PROJECT_ROOT / "data" / "faq")}
+    responses = walkthrough_responses(flow)
+    for step in flow.steps.values():
+        assert set(step.about) <= topics, step.name
+        if step.help:
+            assert responses[step.help_response].text == step.help
+
+
 def test_unknown_target_shows_the_current_step(flow):
     assert advance(flow, State(step="l1_scan", active=True), Move.GO, "gone").responses == [
         "utter_wt_l1_scan"
@@ -146,8 +213,10 @@ def test_go_payload_is_a_rasa_intent_with_entity():
     assert go_payload("act_otp") == '/wt_go{"wt_target":"act_otp"}'
 
 
-def tracker(intent, slots, entities=()):
-    latest = {"intent": {"name": intent}, "entities": list(entities), "text": "..."}
+def tracker(intent, slots, entities=(), text="...", topic=None):
+    latest = {"intent": {"name": intent}, "entities": list(entities), "text": text}
+    if topic:
+        latest["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{topic}"}}}
     return Tracker("web:t", slots, latest, [], False, None, {}, "action_listen")
 
 
@@ -170,10 +239,31 @@ async def test_action_moves_the_flow_and_stores_the_step():
     }
 
 
-async def test_action_after_a_faq_answer_offers_the_way_back():
+async def run_action(intent, slots, **latest):
     dispatcher = CollectingDispatcher()
-    events = await ActionWalkthrough().run(
-        dispatcher, tracker("faq", {"wt_step": "l1_scan", "wt_active": True}), {}
-    )
-    assert [m["response"] for m in dispatcher.messages] == ["utter_wt_msg_offer_resume"]
-    assert {e["name"]: e["value"] for e in events}["wt_step"] == "l1_scan"
+    events = await ActionWalkthrough().run(dispatcher, tracker(intent, slots, **latest), {})
+    return [m["response"] for m in dispatcher.messages], {e["name"]: e["value"] for e in events}
+
+
+async def test_action_answers_a_question_mid_guide_and_offers_the_way_back():
+    slots = {"wt_step": "l1_scan", "wt_active": True}
+    said, events = await run_action("faq", slots, text="le phi bao nhieu", topic="fee")
+    assert said == ["utter_faq/fee", "utter_wt_msg_offer_resume"]
+    assert events["wt_step"] == "l1_scan"
+
+
+async def test_action_answers_a_question_about_the_step_with_its_rule():
+    slots = {"wt_step": "act_password", "wt_active": True}
+    text = "mật khẩu phải có bao nhiêu ký tự"
+    said, events = await run_action("faq", slots, text=text, topic="forgot_password")
+    assert said == ["utter_wt_help_act_password", "utter_wt_act_password"]
+    assert events == {"wt_step": "act_password", "wt_active": True, "wt_error_step": None}
+    pressed = await run_action("faq", slots, text="/faq/forgot_password", topic="forgot_password")
+    assert pressed[0] == ["utter_faq/forgot_password", "utter_wt_msg_offer_resume"]
+
+
+async def test_action_starts_where_the_first_message_says():
+    text = "tôi nhận được tin nhắn phê duyệt rồi, hướng dẫn tôi kích hoạt từng bước"
+    said, events = await run_action("activation_guide", {}, text=text)
+    assert said == ["utter_wt_act_open"]
+    assert events["wt_step"] == "act_open"

@@ -178,3 +178,30 @@ def test_officer_from_a_failed_step_knows_the_step(stack):
         )
         assert ticket.step == (first_line if len(first_line) <= 80 else first_line[:77] + "…")
         assert ticket.commune_label == "phường Đăk Bla, tỉnh Quảng Ngãi"
+
+
+@pytest.mark.parametrize(
+    ("text", "step"),
+    [
+        ("tôi nhận được tin nhắn phê duyệt rồi, hướng dẫn tôi kích hoạt từng bước", "act_open"),
+        ("da dang ky muc 2 nhung chua duoc duyet, huong dan toi voi", "waiting"),
+    ],
+)
+def test_the_guide_starts_at_the_step_the_first_message_names(stack, text, step):
+    c = Citizen(stack)
+    c.say(text)
+    assert_at(c, step)
+
+
+def test_a_question_about_the_current_step_gets_its_rule_then_the_guide_resumes(stack):
+    c = Citizen(stack)
+    c.say("huong dan kich hoat")
+    c.say(go_payload("act_password"))
+    c.say("mật khẩu phải có bao nhiêu ký tự")
+    assert c.texts() == [
+        text_of(stack, "utter_wt_help_act_password"),
+        step_text(stack, "act_password"),
+    ]
+    assert "8 đến 20" in c.texts()[0]
+    c.press(NEXT)
+    assert_at(c, "act_passcode")
