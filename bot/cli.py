@@ -65,7 +65,7 @@ def init_db() -> None:
     migrate.upgrade(settings.database_url)
     engine = create_engine_from_url(settings.database_url)
     with session_scope(sessionmaker(engine)) as session:
-        topics, responses = seed_database(session=session, root=settings.project_root)
+        topics, responses, updated = seed_database(session=session, root=settings.project_root)
         password = accounts_service.create_first_admin(session=session)
     seed_model = training.model_path(settings.project_root)
     if seed_model.exists():  # docker-compose.yml starts Rasa with models/live.tar.gz
@@ -73,7 +73,10 @@ def init_db() -> None:
             model = retrain.point_start_model(settings, session, seed_model)
         print(f"Rasa starts with {model.name} (models/live.tar.gz)")  # noqa: T201
     engine.dispose()
-    print(f"Database ready ({topics} new topics, {responses} new responses).")  # noqa: T201
+    print(  # noqa: T201
+        f"Database ready ({topics} new topics, {responses} new responses,"
+        f" {updated} unedited texts brought up to the reviewed seed)."
+    )
     if password:
         print(  # noqa: T201
             "\n=== First start: admin account created ===\n"

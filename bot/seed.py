@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from bot.admin import content as admin_content
 from bot.communes.service import COMMUNES_CSV, seed_communes
 from bot.faq import content as faq_content
 from bot.faq import service as faq_service
@@ -17,13 +18,18 @@ __all__ = ["WALKTHROUGH_FILE", "seed_database"]
 WALKTHROUGH_FILE = Path("data") / "walkthrough.yml"
 
 
-def seed_database(*, session: Session, root: Path) -> tuple[int, int]:
-    """Insert the seed topics, texts and communes that are missing; keep existing rows."""
+def seed_database(*, session: Session, root: Path) -> tuple[int, int, int]:
+    """Insert the missing seed topics, texts and communes; refresh texts nobody edited.
+
+    Returns the new topics, the new responses and the existing texts brought up to the
+    reviewed seed (an admin's edits are kept: ``bot.admin.content.refresh_from_seed``).
+    """
     responses = faq_content.load_domain_responses(root / "domain.yml")
     responses |= walkthrough_responses(load_flow(root / WALKTHROUGH_FILE))
+    topics = faq_content.load_topics(root / "data" / "faq")
     seed_communes(session=session, csv_path=root / COMMUNES_CSV)
-    return faq_service.seed_content(
-        session=session,
-        topics=faq_content.load_topics(root / "data" / "faq"),
-        responses=responses,
+    updated = admin_content.refresh_from_seed(session, topics=topics, responses=responses)
+    new_topics, new_responses = faq_service.seed_content(
+        session=session, topics=topics, responses=responses
     )
+    return new_topics, new_responses, updated

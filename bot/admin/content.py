@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.admin.models import AuditEntry, Revision
 from bot.chat.render import split_text
 from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.faq.schemas import BotResponse, FaqTopic
 
 __all__ = [
     "ContentError",
@@ -25,11 +26,13 @@ __all__ = [
     "history",
     "login_blocked",
     "previews",
+    "refresh_from_seed",
     "revert",
 ]
 
 FAQ = "faq"
 RESPONSE = "response"
+SEED_USER = "seed"  # the author of revisions that bring a reviewed seed text in
 TITLE_MAX = 40
 ANSWER_MIN, ANSWER_MAX = 20, 1200
 TEXT_MAX = 2000
@@ -115,6 +118,53 @@ def edit_response(
         buttons.append({**button, "title": title})
     after = {"text": text, "buttons": buttons}
     return _apply(session, f"{RESPONSE}:{name}", _response_state(template), after, username)
+
+
+def refresh_from_seed(
+    session: Session, *, topics: list[FaqTopic], responses: dict[str, BotResponse]
+) -> int:
+    """Bring reviewed seed texts into rows that no one has edited; return how many changed.
+
+    A text an admin edited in the console (a revision by anyone but the seed) is kept.
+    The structure that belongs to the code is refreshed either way: a topic's related
+    topics and sources, a bot text's buttons when their payloads changed (the admin's
+    button labels are kept while the payloads stay the same). Each text change is a
+    revision by "seed", so the console shows it and can revert it.
+    """
+    edited = set(
+        session.scalars(select(Revision.target).where(Revision.username != SEED_USER).distinct())
+    )
+    changed = 0
+    entries = {e.key: e for e in session.scalars(select(FaqEntry))}
+    for topic in topics:
+        entry = entries.get(topic.key)
+        if entry is None:
+            continue
+        entry.related, entry.sources = list(topic.related), list(topic.sources)
+        after = {"title": topic.title, "answer": topic.answer.strip()}
+        target = f"{FAQ}:{topic.key}"
+        if target in edited:
+            continue
+        entry.last_reviewed = topic.last_reviewed
+        if _faq_state(entry) != after:
+            _apply(session, target, _faq_state(entry), after, SEED_USER)
+            changed += 1
+    templates = {t.name: t for t in session.scalars(select(ResponseTemplate))}
+    for name, response in responses.items():
+        template = templates.get(name)
+        if template is None:
+            continue
+        buttons = [b.model_dump() for b in response.buttons]
+        seed: dict[str, Any] = {"text": response.text, "buttons": buttons}
+        target = f"{RESPONSE}:{name}"
+        if target in edited:
+            payloads = [b["payload"] for b in buttons]
+            if [b.get("payload") for b in template.buttons] != payloads:
+                template.buttons = buttons
+        elif _response_state(template) != seed:
+            _apply(session, target, _response_state(template), seed, SEED_USER)
+            changed += 1
+    return changed
 
 
 def revert(session: Session, revision_id: int, *, username: str) -> Revision:

@@ -159,3 +159,43 @@ def test_example_questions_are_added_to_a_topic_once_and_can_be_removed(client, 
         data={"questions": "a b", "csrf": csrf_of(shown.text)},
     )
     assert unknown.status_code == 404
+
+
+def test_reviewed_seed_texts_reach_unedited_rows_and_edits_are_kept(session_factory):
+    from bot.admin import content
+    from bot.config import PROJECT_ROOT
+    from bot.faq.content import load_topics
+    from bot.faq.models import ResponseTemplate
+    from bot.faq.schemas import BotResponse
+
+    topics = {t.key: t for t in load_topics(PROJECT_ROOT / "data" / "faq")}
+    with session_scope(session_factory) as session:
+        content.edit_faq(
+            session,
+            "fee",
+            title="Có mất tiền không",
+            answer="Sửa bởi admin, miễn phí.",
+            username="a",
+        )
+    reviewed = [
+        topics["fee"].model_copy(update={"answer": "Bản duyệt mới về lệ phí, không mất tiền."}),
+        topics["children"].model_copy(update={"answer": "Bản duyệt mới về trẻ em dưới 14 tuổi."}),
+    ]
+    greet = BotResponse(text="Chào bạn, bản duyệt mới.")
+    with session_scope(session_factory) as session:
+        changed = content.refresh_from_seed(
+            session, topics=reviewed, responses={"utter_greet": greet}
+        )
+    assert changed == 2  # children and utter_greet; fee was edited by an admin
+    with session_scope(session_factory) as session:
+        answers = dict(session.execute(select(FaqEntry.key, FaqEntry.answer)).all())
+        assert answers["fee"] == "Sửa bởi admin, miễn phí."
+        assert answers["children"] == "Bản duyệt mới về trẻ em dưới 14 tuổi."
+        greet_text = session.scalar(
+            select(ResponseTemplate.text).where(ResponseTemplate.name == "utter_greet")
+        )
+        assert greet_text == greet.text
+        seeded = session.scalars(select(Revision).where(Revision.username == "seed")).all()
+        assert {r.target for r in seeded} == {"faq:children", "response:utter_greet"}
+        # seeding again changes nothing, and the seed's own revision does not count as an edit
+        assert content.refresh_from_seed(session, topics=reviewed, responses={}) == 0
