@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.admin.models import AuditEntry, Revision
 from bot.chat.render import split_text
 from bot.faq.models import FaqEntry, ResponseTemplate
-from bot.faq.schemas import BotResponse, FaqTopic
+from bot.faq.schemas import BotResponse, FaqTopic, part_problems
 
 __all__ = [
     "ContentError",
@@ -34,7 +34,7 @@ FAQ = "faq"
 RESPONSE = "response"
 SEED_USER = "seed"  # the author of revisions that bring a reviewed seed text in
 TITLE_MAX = 40
-ANSWER_MIN, ANSWER_MAX = 20, 1200
+ANSWER_MIN, ANSWER_MAX = 20, 1500  # in up to three screens (bot.faq.schemas.PART_MAX)
 TEXT_MAX = 2000
 BUTTON_MAX = 64
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -93,6 +93,9 @@ def edit_faq(session: Session, key: str, *, title: str, answer: str, username: s
         raise ContentError(f"Tên nút cần 2–{TITLE_MAX} ký tự.")
     if not ANSWER_MIN <= len(answer) <= ANSWER_MAX:
         raise ContentError(f"Câu trả lời cần {ANSWER_MIN}–{ANSWER_MAX} ký tự.")
+    problems = part_problems(answer)
+    if problems:
+        raise ContentError(" ".join(problems))
     return _apply(
         session, f"{FAQ}:{key}", _faq_state(entry), {"title": title, "answer": answer}, username
     )

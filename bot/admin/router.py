@@ -25,8 +25,8 @@ from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
 from bot.db import local_time, session_scope, utcnow
 from bot.dependencies import SessionDep
+from bot.faq import service as faq_service
 from bot.faq.models import FaqEntry, ResponseTemplate
-from bot.faq.service import faq_buttons
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
@@ -330,10 +330,11 @@ def _edit_page(
 ) -> Response:
     questions: list[TrainingQuestion] = []
     if entry is not None:
+        first = faq_service.render_response(session=session, name=f"utter_faq/{entry.key}")
         target, text, buttons = (
             f"{content.FAQ}:{entry.key}",
-            entry.answer,
-            faq_buttons(session, entry),
+            first.text,  # the first screen; "Xem thêm" shows the next
+            [b.model_dump() for b in first.buttons],
         )
         questions = list(
             session.scalars(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.faq.content import OFFICER_RELATED, RETRIEVAL_INTENT
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.models import FaqEntry, ResponseTemplate
-from bot.faq.schemas import BotResponse, Button, FaqTopic
+from bot.faq.schemas import BotResponse, Button, FaqTopic, split_parts
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +22,29 @@ __all__ = [
     "OFFICER_BUTTON",
     "faq_buttons",
     "fill_placeholders",
+    "more_payload",
+    "parse_more",
+    "render_more",
     "render_response",
     "seed_content",
 ]
 
 MENU_BUTTON = Button(title="Chủ đề khác", payload="/show_menu")
 _FAQ_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
+# The "Xem thêm" button of a long answer: answered by the app from the database (no Rasa turn).
+_MORE_PREFIX = "/faq_more/"
+_MORE_RE = re.compile(r"^/faq_more/(?P<key>[a-z][a-z0-9_]{1,62})/(?P<part>[1-9])$")
+
+
+def more_payload(key: str, part: int) -> str:
+    """Payload of the button that shows part ``part`` (0-based) of a topic's answer."""
+    return f"{_MORE_PREFIX}{key}/{part}"
+
+
+def parse_more(text: str) -> tuple[str, int] | None:
+    """The topic and part a "Xem thêm" payload asks for, or None for any other text."""
+    match = _MORE_RE.match(text)
+    return (match["key"], int(match["part"])) if match else None
 
 
 def seed_content(
@@ -90,8 +107,25 @@ def _render_faq(*, session: Session, key: str) -> BotResponse:
     entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
     if entry is None:
         raise ResponseMissingError(f"{_FAQ_PREFIX}{key}")
+    return _render_part(session, entry, 0)
+
+
+def render_more(*, session: Session, key: str, part: int) -> BotResponse | None:
+    """A later part of a topic's answer, or None when the topic or part is gone."""
+    entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+    if entry is None or part >= len(split_parts(entry.answer)):
+        return None
+    return _render_part(session, entry, part)
+
+
+def _render_part(session: Session, entry: FaqEntry, part: int) -> BotResponse:
+    """One screen of an answer; the button to the next screen first, then the usual ones."""
+    parts = split_parts(entry.answer)
     buttons = [Button.model_validate(b) for b in faq_buttons(session, entry)]
-    return BotResponse(text=entry.answer, buttons=buttons)
+    if part + 1 < len(parts):
+        following = parts[part + 1]
+        buttons.insert(0, Button(title=following.title, payload=more_payload(entry.key, part + 1)))
+    return BotResponse(text=parts[part].text, buttons=buttons)
 
 
 def faq_buttons(session: Session, entry: FaqEntry) -> list[dict[str, str]]:

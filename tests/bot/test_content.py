@@ -9,6 +9,10 @@ import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.faq import content
+from bot.faq.schemas import PART_MAX, part_problems, split_parts
+from bot.seed import WALKTHROUGH_FILE
+from bot.walkthrough.content import walkthrough_responses
+from bot.walkthrough.flow import load_flow
 from nlu.text import fold
 
 REQUIRED_KEYS = [
@@ -107,8 +111,30 @@ def test_button_titles_fit_on_a_phone(topics):
 
 def test_answers_are_short_and_plain(topics):
     for t in topics:
-        assert len(t.answer) <= 700, t.key
+        for part in split_parts(t.answer):  # one screen each, the rest behind "Xem thêm"
+            assert len(part.text) <= PART_MAX, (t.key, part.title, len(part.text))
         assert "<" not in t.answer and "**" not in t.answer, t.key
+
+
+def test_every_bot_text_fits_one_screen():
+    responses = content.load_domain_responses(PROJECT_ROOT / "domain.yml")
+    responses |= walkthrough_responses(load_flow(PROJECT_ROOT / WALKTHROUGH_FILE))
+    for name, response in responses.items():
+        assert len(response.text) <= PART_MAX, (name, len(response.text))
+
+
+def test_parts_split_on_their_button_lines():
+    parts = split_parts("Ngắn gọn.\n--- Các bước\n1. Một\n2. Hai\n---\nThêm nữa.")
+    assert [(p.title, p.text) for p in parts] == [
+        ("", "Ngắn gọn."),
+        ("Các bước", "1. Một\n2. Hai"),
+        ("Xem thêm", "Thêm nữa."),
+    ]
+    assert part_problems("x" * 451)
+    assert part_problems("a\n--- b\n\n--- c\nd")  # an empty part
+    assert part_problems("a\n--- b\nc\n--- d\ne\n--- f\ng")  # four parts
+    assert part_problems("a\n--- " + "n" * 31 + "\nb")  # a label that does not fit a button
+    assert not part_problems("a\n--- b\nc")
 
 
 def test_answers_never_send_people_to_district_police(topics):
