@@ -87,7 +87,8 @@ test-stories: model ## Rasa story tests with real user text (fail on any predict
 	@grep -hE "Correct:|Accuracy" var/log/test-stories.log | head -3 || true
 
 # --- quality ------------------------------------------------------------------
-eval: model ## Classify FILE (default tests/eval/questions.yml) with the trained model
+eval: model ## Classify FILE (default tests/eval/questions.yml) with the trained model, and the scam guard's false alarms
+	@$(APP_PY) scripts/guard_rate.py --file $(FILE)
 	@$(RASA_PY) scripts/evaluate.py --model "$$(tail -1 var/log/model.txt)" --file $(FILE)
 
 compare: model ## Evaluate our pipeline and Rasa's default pipeline on FILE, same data, same run

@@ -13,9 +13,10 @@ from bot.faq import service as faq_service
 from bot.walkthrough.content import walkthrough_responses
 from bot.walkthrough.flow import load_flow
 
-__all__ = ["WALKTHROUGH_FILE", "seed_database"]
+__all__ = ["APP_TEXTS_FILE", "WALKTHROUGH_FILE", "seed_database"]
 
 WALKTHROUGH_FILE = Path("data") / "walkthrough.yml"
+APP_TEXTS_FILE = Path("data") / "app_texts.yml"  # texts the app sends without Rasa
 
 
 def seed_database(*, session: Session, root: Path) -> tuple[int, int, int]:
@@ -25,6 +26,7 @@ def seed_database(*, session: Session, root: Path) -> tuple[int, int, int]:
     reviewed seed (an admin's edits are kept: ``bot.admin.content.refresh_from_seed``).
     """
     responses = faq_content.load_domain_responses(root / "domain.yml")
+    responses |= faq_content.load_domain_responses(root / APP_TEXTS_FILE)
     responses |= walkthrough_responses(load_flow(root / WALKTHROUGH_FILE))
     topics = faq_content.load_topics(root / "data" / "faq")
     seed_communes(session=session, csv_path=root / COMMUNES_CSV)

@@ -30,6 +30,16 @@ NO_REPLY = OutgoingMessage(
     text="Xin lỗi, tôi chưa có câu trả lời cho tin nhắn này. Bạn thử gõ lại, hoặc chọn một chủ đề.",
     buttons=[MENU],
 )
+SCAM_FALLBACK = OutgoingMessage(
+    text="⚠️ Cẩn thận lừa đảo. Không đọc mã OTP, mật khẩu hay passcode cho ai, kể cả người xưng "
+    "là công an. Công an không kích hoạt VNeID qua điện thoại. Nghi ngờ thì đến thẳng Công an "
+    "xã/phường để hỏi.",
+    buttons=[OFFICER],
+)
+GONE = OutgoingMessage(
+    text="Nội dung này vừa được cập nhật. Bạn gõ lại câu hỏi, hoặc chọn một chủ đề.",
+    buttons=[MENU],
+)
 NOTHING_TO_CANCEL = OutgoingMessage(
     text="Bạn không có yêu cầu nào đang chờ cán bộ. Bạn cứ hỏi tiếp, hoặc chọn một chủ đề.",
     buttons=[MENU],

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import locks
-from bot.chat import messages
+from bot.chat import guard, messages
 from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
 from bot.chat.identity import Citizen
@@ -34,11 +34,14 @@ from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
 from bot.db import Database, utcnow
-from bot.faq.schemas import Button
+from bot.faq import service as faq_service
+from bot.faq.exceptions import ResponseMissingError
+from bot.faq.schemas import BotResponse, Button
 from bot.handoff import service as handoff
 from bot.handoff import texts
 from bot.handoff.models import HandoffTicket
 from bot.handoff.outbox import Clock
+from bot.handoff.redact import redact
 from nlu.text import fold
 
 logger = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class _Prepared:
     slow: bool = False
     shown: tuple[tuple[str, str], ...] = ()
     replies: list[OutgoingMessage] | None = None
+    warnings: tuple[OutgoingMessage, ...] = ()  # the scam guard's, sent before Rasa's answer
 
 
 class Gateway:
@@ -117,16 +121,23 @@ class Gateway:
         if not _has_words(text):
             return [messages.NO_WORDS]
         sender = citizen.sender
+        verdict = guard.inspect(text)
         async with self._senders.hold(sender):
             prepared = await self._db.run(
-                partial(_prepare, sender=sender, text=text, now=self._clock())
+                partial(_prepare, sender=sender, text=text, now=self._clock(), verdict=verdict)
             )
             if prepared.replies is not None:
                 return prepared.replies
-            replies = await self._ask(citizen, prepared.text, slow=prepared.slow)
+            # Rasa (and its tracker store) never sees an ID number, a code or a password; a
+            # phone number passes for the handoff form's call-back (its masking: issue 14).
+            text = prepared.text
+            asked = text if text.startswith("/") else redact(text, phones=False)
+            replies = await self._ask(citizen, asked, slow=prepared.slow)
+            warnings = list(prepared.warnings)
             if replies is None:
-                return [messages.BUSY]
+                return [*warnings, messages.BUSY]
             out = [m for m in map(_to_message, replies) if m is not None] or [messages.NO_REPLY]
+            out = warnings + [m for m in out if m.text not in {w.text for w in warnings}]
             shown = _shown(out)
             if _pairs(shown) != prepared.shown:
                 await self._db.run(partial(_remember_buttons, sender=sender, buttons=shown))
@@ -156,20 +167,60 @@ class Gateway:
             self._slots.release()
 
 
-def _prepare(session: Session, *, sender: str, text: str, now: datetime) -> _Prepared:
+def _prepare(
+    session: Session, *, sender: str, text: str, now: datetime, verdict: guard.Verdict | None
+) -> _Prepared:
     state = session.get(ConversationState, sender)
     shown = _pairs([Button(**b) for b in state.last_buttons]) if state else ()
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
+    if text == guard.AFTER_PAYLOAD:  # "Lỡ bị lừa rồi" under the warning
+        replies = [_template(session, SCAM_AFTER)]
+        _remember_buttons(session, sender=sender, buttons=_shown(replies))
+        return _Prepared(text=text, replies=replies)
+    warnings = _warnings(session, verdict)
+    if verdict is not None and verdict.only_code:  # nothing but a code: the warning is the answer
+        _remember_buttons(session, sender=sender, buttons=_shown(warnings))
+        return _Prepared(text=text, replies=warnings)
+    more = faq_service.parse_more(text)
+    if more is not None:  # "Xem thêm" under a long answer: the next screen, no Rasa turn
+        part = faq_service.render_more(session=session, key=more[0], part=more[1])
+        replies = [_outgoing(part)] if part else [messages.GONE]
+        _remember_buttons(session, sender=sender, buttons=_shown(replies))
+        return _Prepared(text=text, replies=replies)
     ticket = handoff.active_ticket(session, sender)
     if ticket is not None:  # an officer has the conversation: relay, do not answer
         replies = _relay(session=session, ticket=ticket, sender=sender, text=text, now=now)
-        return _Prepared(text=text, replies=replies)
+        return _Prepared(text=text, replies=warnings + replies)
     if text == texts.CANCEL_PAYLOAD:  # an old "Hủy yêu cầu" button, the ticket already closed
         return _Prepared(text=text, replies=[messages.NOTHING_TO_CANCEL])
     # a model swap under way: Rasa answers once the new model is loaded, not "busy"
     slow = locks.holder(session, locks.SERVING, now) is not None
-    return _Prepared(text=text, slow=slow, shown=shown)
+    return _Prepared(text=text, slow=slow, shown=shown, warnings=tuple(warnings))
+
+
+SCAM_WARNING = "utter_scam_guard"
+SCAM_AFTER = "utter_scam_guard_after"
+SCAM_DISTRICT = "utter_scam_guard_district"
+
+
+def _warnings(session: Session, verdict: guard.Verdict | None) -> list[OutgoingMessage]:
+    """The scam guard's message for what it found: the steps when it already happened."""
+    if verdict is None:
+        return []
+    if verdict.happened:
+        return [_template(session, SCAM_AFTER)]
+    if guard.Sign.DISTRICT in verdict.signs:
+        return [_template(session, SCAM_DISTRICT)]
+    return [_template(session, SCAM_WARNING)]
+
+
+def _template(session: Session, name: str) -> OutgoingMessage:
+    try:
+        return _outgoing(faq_service.render_response(session=session, name=name))
+    except ResponseMissingError:  # a database seeded before the guard: the fixed text
+        logger.warning("response %s missing: run `python -m bot init`", name)
+        return messages.SCAM_FALLBACK
 
 
 def _relay(
@@ -219,6 +270,10 @@ def _remember_buttons(session: Session, *, sender: str, buttons: list[Button]) -
         session.add(ConversationState(sender=sender, last_buttons=dumped))
     else:
         state.last_buttons = dumped
+
+
+def _outgoing(response: BotResponse) -> OutgoingMessage:
+    return OutgoingMessage(text=response.text, buttons=list(response.buttons))
 
 
 def _to_message(reply: dict[str, Any]) -> OutgoingMessage | None:

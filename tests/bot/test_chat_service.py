@@ -252,3 +252,31 @@ async def test_one_citizens_messages_reach_rasa_in_order(session):
     answers = await asyncio.gather(*sends)
     assert seen == [f"m{i}" for i in range(5)]
     assert [a[0].text for a in answers] == seen
+
+
+async def test_more_of_a_long_answer_comes_from_the_database_without_rasa(session_factory):
+    from bot.faq.models import FaqEntry
+    from bot.faq.service import more_payload, render_response
+
+    answer = "Ngắn gọn trước.\n--- Các bước\n1. Bước một.\n--- Lỡ bị lừa\nGọi ngân hàng."
+    with session_scope(session_factory) as s:
+        entry = s.scalar(select(FaqEntry).where(FaqEntry.key == "scam_warning"))
+        entry.answer = answer
+    with session_scope(session_factory) as s:
+        first = render_response(session=s, name="utter_faq/scam_warning")
+    assert first.text == "Ngắn gọn trước."
+    assert (first.buttons[0].title, first.buttons[0].payload) == (
+        "Các bước",
+        more_payload("scam_warning", 1),
+    )
+    db = Database(session_factory, threads=2)
+    gateway = Gateway(db, fake_rasa(never_called))
+    citizen = Citizen.parse("web:more")
+    second = await gateway.answer(citizen, first.buttons[0].payload)
+    assert second[0].text == "1. Bước một."
+    assert second[0].buttons[0].title == "Lỡ bị lừa"
+    third = await gateway.answer(citizen, "lo bi lua")  # the button typed, without diacritics
+    assert third[0].text == "Gọi ngân hàng."
+    assert "Chủ đề khác" in [b.title for b in third[0].buttons]
+    stale = await gateway.answer(citizen, more_payload("scam_warning", 5))
+    assert stale == [messages.GONE]
