@@ -23,7 +23,7 @@ TOO_LONG = OutgoingMessage(
 )
 BUSY = OutgoingMessage(
     text="Hệ thống đang bận, bạn thử lại sau ít phút nhé. Nếu cần gấp, bạn đến Công an "
-    "xã/phường nơi bạn ở, mang theo thẻ căn cước và điện thoại có SIM chính chủ. "
+    "xã/phường gần nhất, mang theo thẻ căn cước và điện thoại có SIM chính chủ. "
     "Công an không bao giờ hỏi mã OTP hay mật khẩu qua điện thoại.",
 )
 NO_REPLY = OutgoingMessage(
