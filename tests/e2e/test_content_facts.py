@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.config import PROJECT_ROOT
 from bot.faq.content import load_topics
 from bot.faq.service import parse_more
-from bot.config import PROJECT_ROOT
 from nlu.text import fold
 
 pytestmark = pytest.mark.e2e
