@@ -69,6 +69,11 @@ _ASKED_RES = (
     re.compile(
         r"\b(?:doc|noi|dua|cung\s+cap)\s+(?:ma\s+)?(?:otp|o\s*te\s*be|passcode|(?:6|sau)\s+so)\b"
     ),
+    # "đọc cho họ mấy con số trong tin nhắn"
+    re.compile(
+        rf"\b(?:doc|noi|dua|gui)\s+(?:cho\s+{_PERSON}\s+)?(?:may|nhung|cac|day)?\s*"
+        r"(?:con\s+so|so)\s+(?:trong|o|cua)\s+tin\s+nhan\b"
+    ),
 )
 _LINK_RES = (
     re.compile(r"\.apk\b|\bfile\s+apk\b|\bapk\b"),
@@ -99,6 +104,13 @@ _CALL_RES = (
     re.compile(
         r"\b(?:kich\s+hoat|cap\s+nhat|dong\s+bo|lam)\s+(?:\w+\s+){0,4}?(?:ho|dum|giup)\b"
         r"(?:\s+\w+){0,4}?\s+qua\s+(?:dien\s+thoai|zalo|video|dt)\b"
+    ),
+    # "gọi xưng cán bộ, nói kích hoạt định danh giùm" (not "con tôi nhờ kích hoạt giúp", nor
+    # "cán bộ xã có kích hoạt giùm không": a question, no call)
+    re.compile(
+        rf"\b(?:goi|dien|nhan\s+tin)\b(?:\s+\w+){{0,3}}?\s+(?:xung|tu\s+nhan|noi\s+la|{_CALLER})\b"
+        r"(?:\s+\w+){0,10}?\s+"
+        r"(?:kich\s+hoat|cap\s+nhat|dong\s+bo)\s+(?:\w+\s+){0,3}?(?:ho|dum|gium|giup)\b"
     ),
 )
 _DISTRICT_RE = re.compile(r"\b(?:cong\s+an|ca)\s+(?:huyen|quan|thi\s+xa)\b")

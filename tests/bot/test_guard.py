@@ -67,6 +67,7 @@ def test_scam_signs(text, sign):
         "tôi đọc otp cho họ rồi",
         "toi lo cai app tu link roi",
         "bị trừ hết tiền sau khi cài ứng dụng vneid từ link zalo",
+        "người xưng cán bộ nói kích hoạt giùm, tôi lỡ đọc cho họ mấy con số trong tin nhắn",
     ],
 )
 def test_it_already_happened(text):
@@ -91,6 +92,8 @@ def test_it_already_happened(text):
         "công an xã gọi tôi lên làm định danh",
         "15/12/2025 có bị phạt không",
         "/faq/otp_not_received",
+        "con tôi gọi điện nhờ tôi kích hoạt giúp nó",
+        "cán bộ xã có kích hoạt giùm người già không",
     ],
 )
 def test_ordinary_questions_pass(text):

@@ -184,7 +184,7 @@ def test_officer_from_a_failed_step_knows_the_step(stack):
     ("text", "step"),
     [
         ("tôi nhận được tin nhắn phê duyệt rồi, hướng dẫn tôi kích hoạt từng bước", "act_open"),
-        ("da dang ky muc 2 nhung chua duoc duyet, huong dan toi voi", "waiting"),
+        ("em nop ho so roi, dang doi duyet, chi em cach kich hoat voi", "waiting"),
     ],
 )
 def test_the_guide_starts_at_the_step_the_first_message_names(stack, text, step):
