@@ -42,7 +42,8 @@ BUSY = re.compile(r"đang bận|thử lại sau", re.IGNORECASE)
 GREETINGS = ("/greet", "xin chào", "chào bạn", "alo ad ơi", "chao ad", "Chào, cho tôi hỏi")
 # Handoff buttons are not pressed: once a ticket is open the app relays the citizen's texts
 # to an officer without asking Rasa, and the two targets would no longer do the same work.
-NO_PRESS = ("/request_handoff", "/handoff_cancel")
+# Nor the screens the app serves itself ("Xem thêm", the scam steps): Rasa is not asked.
+NO_PRESS = ("/request_handoff", "/handoff_cancel", "/faq_more/", "/scam_after")
 PRESS_SHARE = 0.3
 THINK_S = (3.0, 8.0)
 STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64)
