@@ -33,6 +33,11 @@ def split_parts(answer: str) -> list[Part]:
     return parts
 
 
+def first_screen(answer: str) -> str:
+    """What a citizen sees first of an answer (the rest is behind its buttons)."""
+    return split_parts(answer)[0].text
+
+
 def part_problems(answer: str) -> list[str]:
     """What is wrong with the parts of an answer (empty, too long, too many), in Vietnamese."""
     parts = split_parts(answer)

@@ -15,6 +15,7 @@ from bot.accounts import service as accounts_service
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
+from bot.faq.schemas import first_screen
 from tests.auxil.browser import PASSWORD, PHONE, logged_in, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -35,7 +36,7 @@ def ask_fee(stack) -> str:
 
 def test_log_in_edit_live_then_revert(browser, stack, admin):
     original = fee_answer(stack)
-    assert ask_fee(stack) == original
+    assert ask_fee(stack) == first_screen(original)
     page = logged_in(browser, stack, admin)
     page.wait_for_selector("text=Câu trả lời theo chủ đề")
     shoot(page, "content-list")
@@ -55,7 +56,7 @@ def test_log_in_edit_live_then_revert(browser, stack, admin):
 
     page.click("text=Khôi phục bản này")
     page.wait_for_selector("text=Đã khôi phục bản trước.")
-    assert ask_fee(stack) == original
+    assert ask_fee(stack) == first_screen(original)
     page.goto(f"{stack.app_url}/admin/audit")
     assert page.locator("td", has_text="faq:fee").count() >= 2
     shoot(page, "audit")
@@ -177,8 +178,10 @@ def test_an_officer_sees_only_their_communes(browser, stack, admin):
 
 def test_unanswered_questions_are_assigned_to_a_topic(browser, stack, admin):
     """What the real model could not answer reaches the inbox; assigning makes it training data."""
-    marker = uuid.uuid4().hex[:5]
-    asked = [f"kxq{marker} zzv plomb wuut", f"kxq{marker} zzv plomb wuut nhe"]
+    # Fixed gibberish: a random marker inside the text made the model's guess random too
+    # ("... nhe" once read as a goodbye). The stack's database is new for each test run.
+    marker = "kxqzv"
+    asked = [f"{marker} zzv plomb wuut", f"{marker} zzv plomb wuut wuut"]
     for text in asked:
         stack.chat(f"ib-{uuid.uuid4().hex[:6]}", text)
     with session_scope(stack.session_factory) as session:
@@ -189,14 +192,14 @@ def test_unanswered_questions_are_assigned_to_a_topic(browser, stack, admin):
 
     page = logged_in(browser, stack, admin, viewport=PHONE)
     page.goto(f"{stack.app_url}/admin/inbox")
-    group = page.locator(".inbox-group", has_text=f"kxq{marker}")
+    group = page.locator(".inbox-group", has_text=marker)
     assert group.count() == 1  # similar questions are one group
     assert "× 2" in group.inner_text()
     shoot(page, "inbox")
     group.locator("select[name=label]").select_option("faq/fee")
     group.get_by_role("button", name="Gán", exact=True).click()
     page.wait_for_selector("text=Đã xử lý.")
-    assert page.locator(".inbox-group", has_text=f"kxq{marker}").count() == 0
+    assert page.locator(".inbox-group", has_text=marker).count() == 0
 
     with session_scope(stack.session_factory) as session:
         assigned = session.scalars(

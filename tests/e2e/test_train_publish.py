@@ -25,6 +25,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.faq.content import load_topics
 from bot.faq.models import FaqEntry
+from bot.faq.schemas import first_screen
 from tests.auxil.browser import logged_in, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -233,8 +234,8 @@ def test_a_worse_model_is_refused(browser, stack, admin, seed_model):
     assert served(stack) == seed_model
     fee = stack.chat(f"wr-{uuid.uuid4().hex[:6]}", "lam dinh danh dien tu co mat tien khong")
     with session_scope(stack.session_factory) as session:
-        assert fee[0]["text"] == session.scalar(
-            select(FaqEntry.answer).where(FaqEntry.key == "fee")
+        assert fee[0]["text"] == first_screen(
+            session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee"))
         )
         build = session.get(ModelBuild, build_id)
         assert build.metrics["accuracy"] < build.baseline["accuracy"] - 0.01

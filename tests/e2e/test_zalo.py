@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.faq.schemas import first_screen
 from bot.handoff.models import HandoffTicket, TicketStatus
 from tests.auxil.loopback import settled
 
@@ -42,7 +43,7 @@ def test_question_then_button_payload_as_text(stack):
         menu = session.scalar(
             select(ResponseTemplate.text).where(ResponseTemplate.name == "utter_menu")
         )
-    assert answer["text"] == expected
+    assert answer["text"] == first_screen(expected)
     assert all(b["type"] == "oa.query.hide" for b in answer["buttons"])
     menu_button = next(b for b in answer["buttons"] if b["payload"] == "/show_menu")
     # Zalo sends an oa.query.hide button back as a text whose body is the payload
