@@ -137,7 +137,8 @@ class Gateway:
             if replies is None:
                 return [*warnings, messages.BUSY]
             out = [m for m in map(_to_message, replies) if m is not None] or [messages.NO_REPLY]
-            out = warnings + [m for m in out if m.text not in {w.text for w in warnings}]
+            warned = {w.text for w in warnings}
+            out = warnings + [m for m in out if m.text not in warned]
             shown = _shown(out)
             if _pairs(shown) != prepared.shown:
                 await self._db.run(partial(_remember_buttons, sender=sender, buttons=shown))
@@ -175,19 +176,14 @@ def _prepare(
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
     if text == guard.AFTER_PAYLOAD:  # "Lỡ bị lừa rồi" under the warning
-        replies = [_template(session, SCAM_AFTER)]
-        _remember_buttons(session, sender=sender, buttons=_shown(replies))
-        return _Prepared(text=text, replies=replies)
+        return _served(session, sender, text, [_template(session, SCAM_AFTER)])
     warnings = _warnings(session, verdict)
     if verdict is not None and verdict.only_code:  # nothing but a code: the warning is the answer
-        _remember_buttons(session, sender=sender, buttons=_shown(warnings))
-        return _Prepared(text=text, replies=warnings)
+        return _served(session, sender, text, warnings)
     more = faq_service.parse_more(text)
     if more is not None:  # "Xem thêm" under a long answer: the next screen, no Rasa turn
         part = faq_service.render_more(session=session, key=more[0], part=more[1])
-        replies = [_outgoing(part)] if part else [messages.GONE]
-        _remember_buttons(session, sender=sender, buttons=_shown(replies))
-        return _Prepared(text=text, replies=replies)
+        return _served(session, sender, text, [_outgoing(part)] if part else [messages.GONE])
     ticket = handoff.active_ticket(session, sender)
     if ticket is not None:  # an officer has the conversation: relay, do not answer
         replies = _relay(session=session, ticket=ticket, sender=sender, text=text, now=now)
@@ -197,6 +193,12 @@ def _prepare(
     # a model swap under way: Rasa answers once the new model is loaded, not "busy"
     slow = locks.holder(session, locks.SERVING, now) is not None
     return _Prepared(text=text, slow=slow, shown=shown, warnings=tuple(warnings))
+
+
+def _served(session: Session, sender: str, text: str, replies: list[OutgoingMessage]) -> _Prepared:
+    """Replies the app gives itself, without Rasa: their buttons become the choices on screen."""
+    _remember_buttons(session, sender=sender, buttons=_shown(replies))
+    return _Prepared(text=text, replies=replies)
 
 
 SCAM_WARNING = "utter_scam_guard"
