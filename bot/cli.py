@@ -11,13 +11,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
-from bot import migrate, training
+from bot import migrate
 from bot.accounts import service as accounts_service
-from bot.admin import retrain
 from bot.config import PROJECT_ROOT, get_settings
 from bot.db import create_engine_from_url, session_scope
 from bot.faq import content
 from bot.handoff import officers
+from bot.modelops import artefacts
+from bot.modelops.serving import point_start_model
 from bot.seed import WALKTHROUGH_FILE, seed_database
 from bot.walkthrough.flow import load_flow, to_mermaid
 
@@ -67,10 +68,10 @@ def init_db() -> None:
     with session_scope(sessionmaker(engine)) as session:
         topics, responses, updated = seed_database(session=session, root=settings.project_root)
         password = accounts_service.create_first_admin(session=session)
-    seed_model = training.model_path(settings.project_root)
+    seed_model = artefacts.model_path(settings.project_root)
     if seed_model.exists():  # docker-compose.yml starts Rasa with models/live.tar.gz
         with session_scope(sessionmaker(engine)) as session:
-            model = retrain.point_start_model(settings, session, seed_model)
+            model = point_start_model(settings, session, seed_model)
         print(f"Rasa starts with {model.name} (models/live.tar.gz)")  # noqa: T201
     engine.dispose()
     print(  # noqa: T201
@@ -90,10 +91,10 @@ def run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, StackConfig
 
     settings = get_settings()
-    seed_model = training.ensure_model(PROJECT_ROOT, RASA_BIN)
+    seed_model = artefacts.ensure_model(PROJECT_ROOT, RASA_BIN)
     engine = create_engine_from_url(settings.database_url)
     with session_scope(sessionmaker(engine)) as session:
-        model = retrain.point_start_model(settings, session, seed_model)
+        model = point_start_model(settings, session, seed_model)
     engine.dispose()
     if model != seed_model:
         print(f"Starting with the model published from the console: {model.name}")  # noqa: T201
@@ -202,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "officer":
         return officer_command(args)
     if args.command == "model":
-        target = training.ensure_model(PROJECT_ROOT, RASA_BIN, config=args.config, force=args.force)
+        target = artefacts.ensure_model(
+            PROJECT_ROOT, RASA_BIN, config=args.config, force=args.force
+        )
         print(target)  # noqa: T201
         return 0
     return run(args)

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     redis_url: str = ""
     app_workers: int = Field(default=1, ge=1)
     rasa_replicas: int = Field(default=1, ge=1)
-    rasa_max_in_flight: int = Field(default=16, ge=1)
+    rasa_max_in_flight: int = Field(default=48, ge=1)
     rasa_max_waiting: int = Field(default=400, ge=0)
     rasa_queue_timeout_s: float = Field(default=8.0, gt=0)
     # Telegram (officer alerts now; the citizen front later). Off when no token.
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # the held-out evaluation file, and how much worse than the live model a candidate may
     # score (accuracy and macro F1, 0.01 = one point) and still be published; a larger drop
     # refuses it only when at least training_confidence of the paired resamples of the
-    # evaluation file show it (bot/admin/verdict.py), so retraining noise does not.
+    # evaluation file show it (bot/modelops/verdict.py), so retraining noise does not.
     # Unset paths are under project_root.
     training_rasa_bin: Path = Path(".venv-rasa/bin/rasa")
     models_dir: Path = Path("models")

@@ -17,8 +17,6 @@ from bot import admin, chat, faq, web
 from bot.admin import accounts as admin_accounts
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
-from bot.admin import publish as admin_publish
-from bot.admin.retrain import RasaAdmin, Trainer
 from bot.channels import runner
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
@@ -27,6 +25,10 @@ from bot.chat.service import Gateway, Limits
 from bot.config import Settings, get_settings
 from bot.db import Database, create_engine_from_url, utcnow
 from bot.handoff.outbox import Clock
+from bot.modelops import router as modelops_router
+from bot.modelops.jobs import Trainer
+from bot.modelops.rasa_admin import RasaAdmin
+from bot.modelops.serving import ModelServer
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +63,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
             app.state.gateway = Gateway(
                 app.state.db, app.state.rasa, limits=Limits.from_settings(settings), clock=clock
             )
-            app.state.trainer = Trainer(
-                app.state.session_factory,
-                settings,
-                RasaAdmin(http, settings.rasa_urls, settings.rasa_token.get_secret_value()),
-                clock=clock,
-            )
+            model_api = RasaAdmin(http, settings.rasa_urls, settings.rasa_token.get_secret_value())
+            server = ModelServer(app.state.db, settings, model_api, clock=clock)
+            app.state.trainer = Trainer(app.state.db, settings, server, clock=clock)
             async with runner.running(app, settings, clock=clock):
                 yield
             await app.state.trainer.stop()
@@ -101,7 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     app.include_router(admin.router)
     app.include_router(admin_desk.router)  # before insights: /admin/export/officers.csv
     app.include_router(admin_insights.router)
-    app.include_router(admin_publish.router)
+    app.include_router(modelops_router.router)
     app.include_router(admin_accounts.router)
     app.include_router(web.router)
     app.include_router(telegram_channel.webhook_router())

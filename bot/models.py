@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic."""
 
 from bot.accounts.models import UserAccount
-from bot.admin.models import AuditEntry, ModelBuild, Revision
+from bot.admin.models import AuditEntry, Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.channels.zalo_models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
@@ -18,6 +18,7 @@ from bot.handoff.models import (
     WebInboxMessage,
 )
 from bot.locks import JobLock
+from bot.modelops.models import ModelBuild
 
 __all__ = [
     "AlertMessage",

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.config import PROJECT_ROOT
-from bot.training import rasa_env
+from bot.modelops.artefacts import rasa_env
+from bot.process import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -89,22 +90,8 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
-        out = None
-        if self.config.log_dir is not None:
-            self.config.log_dir.mkdir(parents=True, exist_ok=True)
-            out = (self.config.log_dir / f"{name}.log").open("ab")
-        try:
-            self.procs[name] = subprocess.Popen(  # noqa: S603
-                cmd,
-                cwd=self.config.root,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
-            )
-        finally:
-            if out is not None:
-                out.close()  # the child has its own descriptor
+        log = self.config.log_dir / f"{name}.log" if self.config.log_dir else None
+        self.procs[name] = spawn(cmd, cwd=self.config.root, env=env, log=log)
 
     def start(self, timeout: float = 240.0) -> None:
         """Start the app, the action server and Rasa; wait until all answer.

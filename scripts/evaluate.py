@@ -13,7 +13,7 @@ accuracy_no_diacritics re-classifies every question with its diacritics
 removed (the way many citizens type), so it covers the whole file.
 Ends with one JSON line: {"n", "accuracy", "macro_f1", "accuracy_no_diacritics"}.
 --predictions FILE also writes {"gold": [...], "pred": [...]} (one label per question, in
-file order), for paired comparisons of two models (bot/admin/verdict.py).
+file order), for paired comparisons of two models (bot/modelops/verdict.py).
 """
 
 from __future__ import annotations

@@ -30,3 +30,15 @@ def redis_url():
     The database is shared: use keys (or a lock-store prefix) unique to the test.
     """
     return services.redis_server()
+
+
+def pytest_configure(config):
+    """SIGTERM (a CI timeout, `kill`) ends the run like Ctrl-C: fixtures are torn down, so
+    the processes a test started (stacks, fake servers, app replicas) are stopped."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, interrupt)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
-from bot.admin import content, training
+from bot.admin import content
 from bot.admin.csrf import check_csrf, csrf_token
 from bot.admin.models import AuditEntry
 from bot.analytics import service as analytics
@@ -27,6 +27,7 @@ from bot.db import local_time, session_scope, utcnow
 from bot.dependencies import SessionDep
 from bot.faq import service as faq_service
 from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.modelops import workspace
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
@@ -155,11 +156,11 @@ def topic_create(
     user = _user(request, EDITORS)
     lines = [q for q in questions.splitlines() if q.strip()]
     try:
-        entry = training.create_topic(
+        entry = workspace.create_topic(
             session, key=key, title=title, answer=answer, questions=lines, username=user["name"]
         )
         turn_ids = [int(x) for x in ids.split(",") if x.strip()]
-    except (training.TopicError, ValueError) as exc:
+    except (workspace.TopicError, ValueError) as exc:
         session.rollback()
         form = {"key": key, "title": title, "answer": answer}
         return _page(

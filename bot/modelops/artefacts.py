@@ -1,4 +1,4 @@
-"""Find, or train, the Rasa model that matches the current training inputs."""
+"""Model files: the fingerprint of the training inputs, ``rasa train``, pruning, the live link."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from bot.config import PROJECT_ROOT
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "LIVE_LINK",
     "TRAINING_DATA",
     "ensure_model",
+    "file_digest",
     "fingerprint",
     "model_path",
+    "point_live_link",
     "prune_models",
     "rasa_env",
     "train",
@@ -26,6 +29,7 @@ __all__ = [
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 _INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "nlu", "requirements/rasa.lock")
 _SUFFIXES = {".yml", ".yaml", ".py", ".lock"}
+LIVE_LINK = "live.tar.gz"  # what a deployment's Rasa loads at start (docker-compose.yml)
 
 
 def _input_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
@@ -127,3 +131,18 @@ def prune_models(current: Path, keep: int = 2) -> list[Path]:
     for path in removed:
         path.unlink()
     return removed
+
+
+def point_live_link(models_dir: Path, model: Path) -> None:
+    """Make ``models/live.tar.gz`` point at ``model`` (atomically)."""
+    link = models_dir / LIVE_LINK
+    tmp = models_dir / f".{LIVE_LINK}.tmp"
+    tmp.unlink(missing_ok=True)
+    target = os.path.relpath(model, models_dir)
+    tmp.symlink_to(target)
+    tmp.replace(link)
+
+
+def file_digest(path: Path) -> str:
+    """Short hash of a file (which evaluation file a score belongs to)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]

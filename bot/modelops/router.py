@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,64 +17,33 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.admin import retrain, training
 from bot.admin.csrf import check_csrf
-from bot.admin.models import ModelBuild
 from bot.admin.router import EDITORS, READERS, _page, _user
-from bot.db import session_scope
+from bot.db import Database
 from bot.dependencies import SessionDep
+from bot.modelops import workspace
+from bot.modelops.jobs import Trainer, pending_questions, reap
+from bot.modelops.models import ACTIVE, BuildStatus, ModelBuild
+from bot.modelops.progress import log_tail
+from bot.modelops.rasa_admin import PublishError
+from bot.modelops.serving import Busy
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-STATUS_TEXT = {
-    "validating": "Đang kiểm tra dữ liệu",
-    "training": "Đang huấn luyện",
-    "evaluating": "Đang chấm điểm",
-    "publishing": "Đang đưa vào dùng",
-    "cancelling": "Đang dừng",
-    "live": "Đang dùng",
-    "standby": "Bản trước (quay lại được)",
-    "refused": "Bị từ chối (kém hơn)",
-    "failed": "Lỗi",
-    "cancelled": "Đã dừng",
-    "archived": "Đã xoá tệp",
-}
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_BAR = re.compile(r"\d+%\||\d+it \[")  # a tqdm progress line
+STATUS_TEXT = {status.value: status.text for status in BuildStatus}
 
 
-def _trainer(request: Request) -> retrain.Trainer:
-    trainer: retrain.Trainer = request.app.state.trainer
+def _trainer(request: Request) -> Trainer:
+    trainer: Trainer = request.app.state.trainer
     return trainer
 
 
-def log_tail(path: Path, lines: int = 40) -> list[str]:
-    """The last lines of a job's output without warnings, progress bars at their latest state."""
-    if not path.is_file():
-        return []
-    with path.open("rb") as f:
-        f.seek(max(0, path.stat().st_size - 64_000))
-        text = _ANSI.sub("", f.read().decode("utf-8", errors="replace"))
-    out: list[str] = []
-    skipped = False
-    for line in re.split(r"[\r\n]+", text):
-        line = line.rstrip()
-        if not line:
-            continue
-        # Python warnings (and the source line they quote) say nothing to an admin
-        if "Warning" in line or "site-packages/" in line or (skipped and line[:1].isspace()):
-            skipped = True
-            continue
-        skipped = False
-        same = out and line.split(":")[0] == out[-1].split(":")[0]
-        if same and _BAR.search(line) and _BAR.search(out[-1]):
-            out[-1] = line  # the same progress bar, later
-        else:
-            out.append(line)
-    return out[-lines:]
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
 
 
 def _log_path(request: Request, build_id: int) -> Path:
@@ -87,22 +55,26 @@ async def models(request: Request) -> Response:
     """The model in use, what the next training would add, the history, rollback."""
     await run_in_threadpool(_user, request, READERS)
     trainer = _trainer(request)
-    live = await trainer.live()  # also records the seed model on first visit
+    live = await trainer.server.live()  # also records the seed model on first visit
 
     def read(session: Session) -> dict[str, Any]:
-        retrain.reap(session, trainer.clock())
+        reap(session, trainer.clock())
         builds = session.scalars(select(ModelBuild).order_by(ModelBuild.id.desc()).limit(30)).all()
-        running = next((b for b in builds if b.status in retrain.ACTIVE), None)
-        standby = [b for b in builds if b.status == "standby" and b.path and Path(b.path).is_file()]
+        running = next((b for b in builds if b.status in ACTIVE), None)
+        standby = [
+            b
+            for b in builds
+            if b.status == BuildStatus.STANDBY and b.path and Path(b.path).is_file()
+        ]
         return {
             "builds": builds,
             "running": running,
             "standby": standby,
-            "pending": retrain.pending_questions(session, live),
-            "thin": training.thin_topics(session, root=trainer.settings.project_root),
+            "pending": pending_questions(session, live),
+            "thin": workspace.thin_topics(session, root=trainer.settings.project_root),
         }
 
-    context = await asyncio.to_thread(_with_session, request, read)
+    context = await _db(request).run(read)
     return _page(
         request,
         "admin_models.html",
@@ -111,7 +83,7 @@ async def models(request: Request) -> Response:
             "live": live,
             "status_text": STATUS_TEXT,
             "margin": trainer.settings.training_margin,
-            "advised": training.ADVISED_QUESTIONS,
+            "advised": workspace.ADVISED_QUESTIONS,
             "error": request.query_params.get("error"),
             "done": request.query_params.get("done"),
         },
@@ -128,7 +100,7 @@ def train(
     trainer = _trainer(request)
     try:
         build = trainer.start(session, username=user["name"])
-    except retrain.Busy as exc:
+    except Busy as exc:
         session.rollback()
         return _page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
     session.commit()
@@ -148,7 +120,7 @@ def build_page(request: Request, session: SessionDep, build_id: int) -> Response
         "admin_model.html",
         {
             "b": build,
-            "active": build.status in retrain.ACTIVE,
+            "active": build.status in ACTIVE,
             "status_text": STATUS_TEXT,
             "log": log_tail(_log_path(request, build_id)),
             "margin": _trainer(request).settings.training_margin,
@@ -170,28 +142,27 @@ def build_log(request: Request, build_id: int) -> Response:
 async def build_events(request: Request, build_id: int) -> Response:
     """Server-sent events: the job's progress every second until it ends."""
     await run_in_threadpool(_user, request, READERS)
-    factory: sessionmaker[Session] = request.app.state.session_factory
+    db = _db(request)
     log = _log_path(request, build_id)
 
-    def snapshot() -> dict[str, Any] | None:
-        with session_scope(factory) as session:
-            b = session.get(ModelBuild, build_id)
-            if b is None:
-                return None
-            return {
-                "status": b.status,
-                "status_text": STATUS_TEXT.get(b.status, b.status),
-                "progress": b.progress,
-                "stage": b.stage,
-                "detail": b.detail,
-                "done": b.status not in retrain.ACTIVE,
-                "log": log_tail(log),
-            }
+    def snapshot(session: Session) -> dict[str, Any] | None:
+        b = session.get(ModelBuild, build_id)
+        if b is None:
+            return None
+        return {
+            "status": b.status,
+            "status_text": STATUS_TEXT.get(b.status, b.status),
+            "progress": b.progress,
+            "stage": b.stage,
+            "detail": b.detail,
+            "done": b.status not in ACTIVE,
+            "log": log_tail(log),
+        }
 
     async def stream() -> AsyncIterator[str]:
         last = None
         while not await request.is_disconnected():
-            snap = await asyncio.to_thread(snapshot)
+            snap = await db.run(snapshot)
             if snap is None:
                 yield "event: gone\ndata: {}\n\n"
                 return
@@ -236,12 +207,7 @@ async def rollback(
     check_csrf(request, csrf)
     user = await run_in_threadpool(_user, request, EDITORS)
     try:
-        build = await _trainer(request).rollback(target, username=user["name"])
-    except (retrain.Busy, retrain.PublishError) as exc:
+        build = await _trainer(request).server.rollback(target, username=user["name"])
+    except (Busy, PublishError) as exc:
         return _page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
     return RedirectResponse(f"/admin/models?done=rollback-{build.id}", status_code=303)
-
-
-def _with_session(request: Request, fn: Any) -> Any:
-    with session_scope(request.app.state.session_factory) as session:
-        return fn(session)  # the factory does not expire objects on commit

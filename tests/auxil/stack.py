@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import training
 from bot.config import PROJECT_ROOT
+from bot.modelops import artefacts as training
 from bot.stack import Stack, StackConfig
 from tests.auxil.db import make_seeded_db
 from tests.auxil.net import free_port

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import training
 from bot.accounts import service as accounts_service
 from bot.channels.zalo import signature
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
+from bot.modelops import artefacts as training
 from bot.stack import Stack
 from tests.auxil import fake_zalo as zalo_fake
 from tests.auxil.browser import PASSWORD, chromium

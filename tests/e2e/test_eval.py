@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from bot import training
 from bot.config import PROJECT_ROOT
+from bot.modelops import artefacts as training
 
 pytestmark = pytest.mark.e2e
 

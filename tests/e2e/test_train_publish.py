@@ -1,8 +1,10 @@
 """Train and publish from the console, in headless Chromium, against the real stack.
 
-Real `rasa train` in the Rasa environment, real evaluation on the held-out file, real hot
-swap (`PUT /model`) into the running Rasa server. Slow (a few minutes per training): the
-tests run in order and share what they trained.
+One real `rasa train` in the Rasa environment, real evaluation on the held-out file, real
+hot swap (`PUT /model`) into the running Rasa server while a citizen chats, then a real
+rollback. Slow (a few minutes): the tests run in order and share what was trained. The
+other ends of a job (refused, stopped, failed, Rasa refusing the model) run on a fake Rasa
+in tests/bot/modelops/test_jobs.py.
 """
 
 from __future__ import annotations
@@ -18,14 +20,12 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import delete, select
 
-from bot.admin.models import ModelBuild
 from bot.analytics.models import TrainingQuestion
 from bot.chat import messages
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.faq.content import load_topics
 from bot.faq.models import FaqEntry
-from bot.faq.schemas import first_screen
+from bot.modelops.models import ModelBuild
 from tests.auxil.browser import logged_in, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -114,7 +114,7 @@ def seed_model(stack):
         ).raise_for_status()
     with session_scope(stack.session_factory) as session:
         session.execute(delete(TrainingQuestion))
-        session.execute(delete(FaqEntry).where(FaqEntry.key.in_([KEY, "thu_nghiem_sai"])))
+        session.execute(delete(FaqEntry).where(FaqEntry.key == KEY))
 
 
 def start_training(page: Page, stack) -> int:
@@ -198,46 +198,4 @@ def test_rollback_serves_the_previous_model(browser, stack, admin, seed_model):
         assert live.origin == "seed"
         standby = session.scalars(select(ModelBuild).where(ModelBuild.status == "standby")).one()
         assert standby.origin == "console"  # kept: one click brings it back
-    page.close()
-
-
-def test_a_training_can_be_stopped(browser, stack, admin, seed_model):
-    page = logged_in(browser, stack, admin)
-    build_id = start_training(page, stack)
-    page.wait_for_selector("#stage:has-text('Đang học')", timeout=TRAIN_TIMEOUT_MS)
-    page.click("text=Dừng huấn luyện")
-    assert wait_until_finished(page) == "cancelled"
-    assert served(stack) == seed_model
-    assert not (Path(stack.models_dir) / f"console-{build_id:04d}.tar.gz").exists()
-    page.close()
-
-
-def test_a_worse_model_is_refused(browser, stack, admin, seed_model):
-    """Questions of ten topics filed under one wrong topic: the candidate scores worse."""
-    topics = load_topics(PROJECT_ROOT / "data" / "faq")[:10]
-    wrong = [f"cho hỏi {q}" for t in topics for q in t.questions]
-    page = logged_in(browser, stack, admin)
-    page.goto(f"{stack.app_url}/admin/topics/new")
-    page.fill("#key", "thu_nghiem_sai")
-    page.fill("#title", "Chủ đề gán nhầm")
-    page.fill("#answer", "Câu trả lời của một chủ đề được gán nhầm câu hỏi.")
-    page.fill("#questions", "\n".join(wrong))
-    page.click("text=Tạo chủ đề")
-    page.wait_for_url("**/admin/faq/thu_nghiem_sai?saved=1")
-
-    build_id = start_training(page, stack)
-    status = wait_until_finished(page)
-    shoot(page, "model-refused")
-    assert status == "refused", page.inner_text("#detail") + page.inner_text("#log")
-    assert "kém hơn" in page.inner_text("#detail")
-    # nothing changed for citizens: the same model, the same answers
-    assert served(stack) == seed_model
-    fee = stack.chat(f"wr-{uuid.uuid4().hex[:6]}", "lam dinh danh dien tu co mat tien khong")
-    with session_scope(stack.session_factory) as session:
-        assert fee[0]["text"] == first_screen(
-            session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee"))
-        )
-        build = session.get(ModelBuild, build_id)
-        assert build.metrics["accuracy"] < build.baseline["accuracy"] - 0.01
-    assert not (Path(stack.models_dir) / f"console-{build_id:04d}.tar.gz").exists()
     page.close()

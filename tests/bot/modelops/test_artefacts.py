@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from bot import training
 from bot.config import PROJECT_ROOT
+from bot.modelops import artefacts as training
 
 
 def copy_inputs(tmp_path):

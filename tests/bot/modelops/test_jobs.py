@@ -1,7 +1,8 @@
-"""Train and publish: the parts that need no Rasa (locks, progress, the verdict, start model).
+"""Training jobs end to end on a fake Rasa (tests/auxil/fake_rasa.py): validate, train,
+evaluate, judge, publish or refuse, stop; the rows, files, locks and audit they leave.
 
-The whole job (real `rasa train`, evaluation, `PUT /model`, rollback) runs in
-tests/e2e/test_train_publish.py against the real stack.
+One real training (real `rasa train`, evaluation and `PUT /model` on a running Rasa) runs in
+tests/e2e/test_train_publish.py.
 """
 
 from __future__ import annotations
@@ -9,74 +10,198 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from bot import locks, training
-from bot.admin import retrain
-from bot.admin.models import ModelBuild
-from bot.admin.publish import log_tail
+from bot import locks
+from bot.admin.models import AuditEntry
 from bot.analytics.models import TrainingQuestion
-from bot.config import PROJECT_ROOT
 from bot.db import session_scope, utcnow
+from bot.locks import SERVING, TRAINING
+from bot.modelops import jobs
+from bot.modelops.artefacts import LIVE_LINK
+from bot.modelops.jobs import _Job, pending_questions, reap
+from bot.modelops.models import BuildStatus, ModelBuild
+from bot.modelops.serving import Busy
+from tests.auxil.fake_rasa import write_model
 from tests.bot.test_admin import csrf_of, make_admin
 from tests.bot.test_admin_content import log_in
 
-OUTPUT = (PROJECT_ROOT / "tests" / "fixtures" / "rasa" / "train_output.txt").read_text(
-    encoding="utf-8"
-)
-LONG = retrain.long_components(PROJECT_ROOT / "config.yml")
+
+@pytest.fixture(autouse=True)
+def quick_ticks(monkeypatch):
+    monkeypatch.setattr(jobs, "TICK_S", 0.2)
 
 
-def test_the_long_components_come_from_the_config():
-    assert LONG == ["DIETClassifier", "ResponseSelector"]
+async def run_job(db, trainer, username="editor") -> ModelBuild:
+    """Start a training as the console does and run it to its end; the build row after."""
+    build_id = await db.run(lambda session: trainer.start(session, username=username).id)
+    await trainer.run(build_id)
+    return await db.run(lambda session: session.get(ModelBuild, build_id))
 
 
-def test_progress_is_read_from_rasa_train_output():
-    """A real `rasa train` output (tests/fixtures/rasa), cut at several points."""
-    assert retrain.parse_progress("", LONG) == (0, "Chuẩn bị dữ liệu")
-    seen = []
-    for end in range(0, len(OUTPUT) + 1, max(1, len(OUTPUT) // 40)):
-        seen.append(retrain.parse_progress(OUTPUT[:end], LONG))
-    percents = [p for p, _ in seen]
-    assert percents == sorted(percents)  # never goes back
-    assert any("DIETClassifier (" in stage for _, stage in seen)
-    assert any("ResponseSelector (" in stage for _, stage in seen)
-    assert 90 <= retrain.parse_progress(OUTPUT, LONG)[0] <= 99  # 100 is for the end of the job
-    dietish = [p for p, s in seen if "DIETClassifier (100%)" in s]
-    assert dietish and all(p == 50 for p in dietish)
+def log_of(settings, build: ModelBuild) -> str:
+    return (settings.training_dir / f"build-{build.id:04d}" / "log.txt").read_text()
 
 
-def test_the_log_shows_each_progress_bar_once_at_its_latest_state(tmp_path):
-    log = tmp_path / "log.txt"
-    log.write_text(OUTPUT, encoding="utf-8")
-    lines = log_tail(log, lines=100)
-    bars = [line for line in lines if line.startswith("Epochs:")]
-    assert len(bars) == 2  # DIET, then the response selector
-    assert all("40/40" in bar for bar in bars)
-    assert log_tail(tmp_path / "missing.txt") == []
-
-
-def test_one_holder_per_lock_and_a_dead_holder_is_taken_over(session_factory):
-    now = utcnow()
+def actions(session_factory) -> list[str]:
     with session_scope(session_factory) as session:
-        assert locks.acquire(session, "training", "build:1", now)
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def holder(session_factory, name: str) -> str | None:
     with session_scope(session_factory) as session:
-        assert not locks.acquire(session, "training", "build:2", now + timedelta(seconds=30))
-        assert locks.holder(session, "training", now) == "build:1"
-        locks.refresh(session, "training", "build:1", now + timedelta(seconds=60))
-    with session_scope(session_factory) as session:  # refreshed: still alive at +120 s
-        assert not locks.acquire(session, "training", "build:2", now + timedelta(seconds=120))
-    with session_scope(session_factory) as session:  # silent for longer than STALE
-        later = now + timedelta(seconds=60) + locks.STALE + timedelta(seconds=1)
-        assert locks.acquire(session, "training", "build:2", later)
-        assert locks.holder(session, "training", later) == "build:2"
-        locks.release(session, "training", "build:1")  # not the holder: nothing happens
-        assert locks.holder(session, "training", later) == "build:2"
-        locks.release(session, "training", "build:2")
-        assert locks.holder(session, "training", later) is None
+        return locks.holder(session, name, utcnow())
+
+
+async def test_a_candidate_as_good_as_the_live_model_is_published_and_can_be_rolled_back(
+    db, trainer, server, api, ops_settings, seed_model, session_factory, fake_bin
+):
+    fake_bin.control(quality=0.9)
+    build = await run_job(db, trainer)
+
+    assert build.status == BuildStatus.LIVE, build.detail
+    assert build.detail.startswith("Đã đưa vào dùng. Độ chính xác")
+    assert build.progress == 100 and build.finished_at is not None
+    candidate = ops_settings.models_dir / f"console-{build.id:04d}.tar.gz"
+    assert api.served == candidate and api.loads == [candidate.name]
+    assert (ops_settings.models_dir / LIVE_LINK).resolve() == candidate.resolve()
+    assert build.metrics["accuracy"] == build.baseline["accuracy"] > 0.8
+    log = log_of(ops_settings, build)
+    assert "$ rasa data validate" in log and "$ rasa train --config config.yml" in log
+    assert log.count("evaluate.py --model") == 2  # the candidate, then the live model once
+    with session_scope(session_factory) as session:
+        seed = session.get(ModelBuild, build.baseline_id)
+        assert (seed.origin, seed.status) == ("seed", BuildStatus.STANDBY)
+        assert seed.metrics["accuracy"] == build.baseline["accuracy"]  # kept for next time
+    assert actions(session_factory)[-2:] == ["model_train", "model_live"]
+    assert holder(session_factory, TRAINING) is None
+    assert holder(session_factory, SERVING) is None
+
+    back = await server.rollback(None, username="editor")
+    assert back.origin == "seed" and api.served == seed_model
+    assert (ops_settings.models_dir / LIVE_LINK).resolve() == seed_model.resolve()
+    with session_scope(session_factory) as session:
+        assert session.get(ModelBuild, build.id).status == BuildStatus.STANDBY
+        assert session.get(ModelBuild, back.id).status == BuildStatus.LIVE
+    assert actions(session_factory)[-1] == "model_rollback"
+    assert candidate.is_file()  # kept: one click brings it back
+    again = await server.rollback(build.id, username="editor")
+    assert again.id == build.id and api.served == candidate
+
+
+async def test_a_clearly_worse_candidate_is_refused_and_the_live_model_stays(
+    db, trainer, api, ops_settings, seed_model, fake_bin
+):
+    fake_bin.control(quality=0.5)
+    first = await run_job(db, trainer)
+    assert first.status == BuildStatus.REFUSED
+    assert "kém hơn" in first.detail and "độ chính xác" in first.detail
+    assert api.served == seed_model and api.loads == []
+    assert not (ops_settings.models_dir / f"console-{first.id:04d}.tar.gz").exists()
+
+    second = await run_job(db, trainer)  # the live model's scores are not measured again
+    assert second.status == BuildStatus.REFUSED
+    assert log_of(ops_settings, second).count("evaluate.py --model") == 1
+
+
+async def test_invalid_training_data_fails_before_any_training(
+    db, trainer, api, ops_settings, seed_model, fake_bin, session_factory
+):
+    fake_bin.control(valid=False)
+    build = await run_job(db, trainer)
+    assert build.status == BuildStatus.FAILED
+    assert build.detail == "Dữ liệu huấn luyện không hợp lệ (xem nhật ký bên dưới)."
+    log = log_of(ops_settings, build)
+    assert "broken example" in log and "rasa train" not in log
+    assert api.served == seed_model
+    assert holder(session_factory, TRAINING) is None
+
+
+async def test_a_failed_training_leaves_no_model_and_says_why(
+    db, trainer, api, ops_settings, seed_model, fake_bin
+):
+    fake_bin.control(train_exit=2)
+    build = await run_job(db, trainer)
+    assert build.status == BuildStatus.FAILED
+    assert build.detail.startswith("rasa train dừng với mã 2")
+    assert not list(ops_settings.models_dir.glob("console-*"))
+    assert api.served == seed_model
+
+
+async def test_when_rasa_refuses_the_candidate_the_old_model_keeps_serving(
+    db, trainer, api, ops_settings, seed_model, fake_bin, session_factory
+):
+    fake_bin.control(quality=0.95)
+    api.refuse = True
+    build = await run_job(db, trainer)
+    assert build.status == BuildStatus.FAILED
+    assert "Không nạp được vào Rasa" in build.detail and "Mô hình cũ vẫn đang chạy" in build.detail
+    assert api.served == seed_model
+    with session_scope(session_factory) as session:
+        live = session.scalars(select(ModelBuild).where(ModelBuild.status == "live")).one()
+        assert live.origin == "seed"
+    assert holder(session_factory, SERVING) is None
+
+
+async def wait_for(predicate, seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_a_training_can_be_stopped_and_its_child_ends(
+    db, trainer, api, ops_settings, seed_model, fake_bin, session_factory
+):
+    fake_bin.control(train_s=60)
+    build_id = await db.run(lambda session: trainer.start(session, username="editor").id)
+    job = asyncio.create_task(trainer.run(build_id))
+
+    async def training() -> bool:
+        build = await db.run(lambda session: session.get(ModelBuild, build_id))
+        return build.status == BuildStatus.TRAINING and build.stage.startswith("Đang học:")
+
+    await wait_for(training)  # the page shows the component and its progress
+    assert await db.run(lambda session: trainer.cancel(session, build_id, username="b"))
+    await asyncio.wait_for(job, 15)
+    build = await db.run(lambda session: session.get(ModelBuild, build_id))
+    assert build.status == BuildStatus.CANCELLED and build.detail == "Đã dừng theo yêu cầu."
+    assert not (ops_settings.models_dir / f"console-{build_id:04d}.tar.gz").exists()
+    assert api.served == seed_model
+    assert holder(session_factory, TRAINING) is None
+
+
+async def test_a_job_cut_by_the_app_stopping_ends_as_failed(db, trainer, fake_bin, session_factory):
+    fake_bin.control(train_s=60)
+    build_id = await db.run(lambda session: trainer.start(session, username="editor").id)
+    trainer.launch(build_id)
+
+    async def training() -> bool:
+        build = await db.run(lambda session: session.get(ModelBuild, build_id))
+        return build.status == BuildStatus.TRAINING
+
+    await wait_for(training)
+    await trainer.stop()
+    build = await db.run(lambda session: session.get(ModelBuild, build_id))
+    assert build.status == BuildStatus.FAILED and "Ứng dụng dừng" in build.detail
+    assert holder(session_factory, TRAINING) is None
+
+
+async def test_a_rollback_needs_an_earlier_model_and_no_other_swap(
+    server, api, seed_model, session_factory, ops_settings
+):
+    with pytest.raises(Busy, match="Không còn mô hình trước"):
+        await server.rollback(None, username="editor")
+    earlier = write_model(ops_settings.models_dir / "console-0007.tar.gz", 0.9)
+    with session_scope(session_factory) as session:
+        session.add(ModelBuild(status="standby", origin="console", path=str(earlier)))
+        locks.acquire(session, SERVING, "build:99", utcnow())  # a publish is swapping
+    with pytest.raises(Busy, match="Đang đổi mô hình"):
+        await server.rollback(None, username="editor")
+    assert api.served == seed_model
 
 
 def test_a_build_whose_process_died_is_marked_failed(session_factory):
@@ -87,7 +212,7 @@ def test_a_build_whose_process_died_is_marked_failed(session_factory):
         session.add_all([dead, alive])
         session.flush()
         locks.acquire(session, "training", f"build:{alive.id}", now)
-        retrain.reap(session, now)
+        reap(session, now)
         assert dead.status == "failed" and "gián đoạn" in dead.detail
         assert alive.status == "evaluating"
 
@@ -103,53 +228,14 @@ def test_pending_questions_are_those_added_after_the_live_model(session_factory)
         session.flush()
         first = session.query(TrainingQuestion).order_by(TrainingQuestion.id).first()
         live = ModelBuild(status="live", last_question_id=first.id)
-        assert retrain.pending_questions(session, None) == {"faq/fee": 2}
-        assert retrain.pending_questions(session, live) == {"faq/fee": 1}
+        assert pending_questions(session, None) == {"faq/fee": 2}
+        assert pending_questions(session, live) == {"faq/fee": 1}
 
 
-def test_the_start_model_is_the_published_one_trained_on_todays_seed(
-    session_factory, settings, tmp_path
-):
-    seed = tmp_path / "vneid-seed.tar.gz"
-    published = tmp_path / "console-0001.tar.gz"
-    seed.write_bytes(b"seed")
-    published.write_bytes(b"console")
-    fp = training.fingerprint(settings.project_root)
-    with session_scope(session_factory) as session:
-        assert retrain.startup_model(settings, session, seed) == seed  # nothing published
-        row = ModelBuild(status="live", origin="console", path=str(published), seed_fingerprint=fp)
-        session.add(row)
-        session.flush()
-        assert retrain.startup_model(settings, session, seed) == published
-        row.seed_fingerprint = "older"  # the seed data changed since (a new release)
-        assert retrain.startup_model(settings, session, seed) == seed
-        row.seed_fingerprint = fp
-        published.unlink()
-        assert retrain.startup_model(settings, session, seed) == seed
-
-
-def test_live_link_points_at_the_start_model(session_factory, settings, tmp_path):
-    settings.models_dir = tmp_path / "models"
-    seed = tmp_path / "vneid-aaa.tar.gz"
-    seed.write_bytes(b"a")
-    with session_scope(session_factory) as session:
-        assert retrain.point_start_model(settings, session, seed) == seed
-    link = settings.models_dir / retrain.LIVE_LINK
-    assert link.resolve() == seed.resolve()
-    assert not Path(link.readlink()).is_absolute()  # relative: the same in every container
-    published = settings.models_dir / "console-0002.tar.gz"
-    published.write_bytes(b"c")
-    retrain.point_live_link(settings.models_dir, published)
-    assert link.readlink() == Path("console-0002.tar.gz")
-
-
-def test_a_second_training_is_refused_while_one_runs(session_factory, settings):
-    trainer = retrain.Trainer(session_factory, settings, rasa=None, clock=utcnow)  # type: ignore[arg-type]
-    if not settings.training_rasa_bin.exists():
-        pytest.fail(f"the Rasa environment is missing: {settings.training_rasa_bin}")
+async def test_a_second_training_is_refused_while_one_runs(session_factory, trainer):
     with session_scope(session_factory) as session:
         first = trainer.start(session, username="a")
-    with pytest.raises(retrain.Busy, match=f"#{first.id}"), session_scope(session_factory) as s:
+    with pytest.raises(Busy, match=f"#{first.id}"), session_scope(session_factory) as s:
         trainer.start(s, username="b")
 
 
@@ -166,50 +252,54 @@ def test_models_page_and_actions_need_an_admin_and_the_csrf_token(client, sessio
     assert refused.status_code == 409  # Rasa is down: nothing to roll back to
 
 
-def test_counters_of_rasa_collapse_too(tmp_path):
-    log = tmp_path / "log.txt"
-    log.write_text(
-        "".join(f"Processed actions: 0it [00:00, ?it/s, # examples={i}]\r" for i in range(40))
-        + "Processed actions: 48it [00:00, 18317.40it/s, # examples=44]\n"
-        + "2026-11-29 21:23:12 INFO rasa.engine.training.hooks - Finished training component 'RulePolicy'.\n",
-        encoding="utf-8",
+def test_the_page_of_a_running_training_has_the_stop_button_and_it_stops(client, session_factory):
+    with session_scope(session_factory) as session:
+        build = ModelBuild(status="training", created_by="admin", stage="Đang học: DIETClassifier")
+        session.add(build)
+        session.flush()
+        locks.acquire(session, locks.TRAINING, f"build:{build.id}", utcnow())
+        build_id = build.id
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get(f"/admin/models/{build_id}")
+    assert "Dừng huấn luyện" in page.text and 'data-status="training"' in page.text
+    stop = client.post(
+        f"/admin/models/{build_id}/cancel",
+        data={"csrf": csrf_of(page.text)},
+        follow_redirects=False,
     )
-    assert log_tail(log) == [
-        "Processed actions: 48it [00:00, 18317.40it/s, # examples=44]",
-        "2026-11-29 21:23:12 INFO rasa.engine.training.hooks - Finished training component 'RulePolicy'.",
-    ]
+    assert stop.status_code == 303
+    page = client.get(f"/admin/models/{build_id}")
+    assert 'data-status="cancelling"' in page.text and "Dừng huấn luyện" not in page.text
+    again = client.post(f"/admin/models/{build_id}/cancel", data={"csrf": csrf_of(page.text)})
+    assert again.status_code == 409  # already stopping
 
 
-def _job(session_factory, settings, tmp_path, status="training"):
+def _job(session_factory, trainer, tmp_path, status="training"):
     with session_scope(session_factory) as session:
         build = ModelBuild(status=status, created_by="a")
         session.add(build)
         session.flush()
         locks.acquire(session, locks.TRAINING, f"build:{build.id}", utcnow())
         build_id = build.id
-    trainer = retrain.Trainer(session_factory, settings, rasa=None, clock=utcnow)  # type: ignore[arg-type]
-    job = retrain._Job(build_id, f"build:{build_id}", tmp_path / "log.txt", tmp_path)
-    return trainer, job
+    return _Job(build_id, f"build:{build_id}", tmp_path / "log.txt", tmp_path)
 
 
-def test_a_child_process_writes_to_the_job_log_and_keeps_the_lock(
-    session_factory, settings, tmp_path, monkeypatch
+async def test_a_child_process_writes_to_the_job_log_and_keeps_the_lock(
+    session_factory, trainer, tmp_path
 ):
-    monkeypatch.setattr(retrain, "TICK_S", 0.2)
-    trainer, job = _job(session_factory, settings, tmp_path)
+    job = _job(session_factory, trainer, tmp_path)
     script = (
         "import time\nfor i in range(3):\n    print('step', i, flush=True)\n    time.sleep(0.3)"
     )
-    code = asyncio.run(trainer._child(job, [sys.executable, "-c", script], cwd=tmp_path))
+    code = await trainer._child(job, [sys.executable, "-c", script], cwd=tmp_path)
     assert code == 0
     assert "step 2" in job.log.read_text()
     with session_scope(session_factory) as session:
         assert locks.holder(session, locks.TRAINING, utcnow()) == job.owner
 
 
-def test_stopping_a_job_kills_its_child(session_factory, settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(retrain, "TICK_S", 0.2)
-    trainer, job = _job(session_factory, settings, tmp_path)
+async def test_stopping_a_job_kills_its_child(session_factory, trainer, tmp_path):
+    job = _job(session_factory, trainer, tmp_path)
     marker = tmp_path / "pid"
     script = f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)"
 
@@ -225,23 +315,7 @@ def test_stopping_a_job_kills_its_child(session_factory, settings, tmp_path, mon
             assert trainer.cancel(session, job.build_id, username="b")
         return await asyncio.wait_for(child, 10)
 
-    assert asyncio.run(scenario()) is None  # stopped, not finished
+    assert await scenario() is None  # stopped, not finished
     pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-
-
-def test_warnings_are_left_out_of_the_page_log(tmp_path):
-    log = tmp_path / "log.txt"
-    log.write_text(
-        "2026-11-29 21:03:34 INFO     rasa.cli.train  - Started validating domain and training data...\n"
-        "/x/.venv-rasa/lib/python3.10/site-packages/rasa/shared/utils/io.py:100: UserWarning: The utterance 'utter_x' is not used in any story or rule.\n"
-        "/x/.venv-rasa/lib/python3.10/site-packages/pkg_resources/__init__.py:3117: DeprecationWarning: Deprecated call\n"
-        "  declare_namespace(pkg)\n"
-        "2026-11-29 21:03:54 INFO     rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.\n",
-        encoding="utf-8",
-    )
-    assert log_tail(log) == [
-        "2026-11-29 21:03:34 INFO     rasa.cli.train  - Started validating domain and training data...",
-        "2026-11-29 21:03:54 INFO     rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.",
-    ]

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.admin.verdict import judge, macro_f1, share_worse
+from bot.modelops.verdict import judge, macro_f1, share_worse
 
 LABELS = [f"faq/t{i}" for i in range(20)]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.admin import training
 from bot.analytics.models import TrainingQuestion
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.faq.service import render_response
+from bot.modelops import workspace as training
 
 
 def test_a_new_topic_and_assigned_questions_make_a_valid_workspace(session_factory, tmp_path):
