@@ -24,9 +24,8 @@ from bot.modelops.artefacts import LIVE_LINK
 from bot.modelops.jobs import _Job, pending_questions, reap
 from bot.modelops.models import BuildStatus, ModelBuild
 from bot.modelops.serving import Busy
+from tests.auxil.console import csrf_of, log_in, make_admin
 from tests.auxil.fake_rasa import write_model
-from tests.bot.test_admin import csrf_of, make_admin
-from tests.bot.test_admin_content import log_in
 
 
 @pytest.fixture(autouse=True)

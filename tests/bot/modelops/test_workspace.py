@@ -76,8 +76,7 @@ def test_bad_topics_are_refused(session_factory, key, questions, message):
 
 
 def test_new_topics_with_few_questions_are_pointed_out(session_factory, client):
-    from tests.bot.test_admin import make_admin
-    from tests.bot.test_admin_content import log_in
+    from tests.auxil.console import log_in, make_admin
 
     few = [f"cau hoi so {i} ve doi ten" for i in range(3)]
     enough = [f"cau hoi so {i} ve mat the" for i in range(training.ADVISED_QUESTIONS)]

@@ -8,18 +8,7 @@ from bot.db import session_scope
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.faq.schemas import split_parts
 from bot.faq.service import more_payload
-
-
-def nlg(client, name):
-    body = {
-        "response": name,
-        "arguments": {},
-        "tracker": {"sender_id": "web:x"},
-        "channel": {"name": "rest"},
-    }
-    response = client.post("/nlg", json=body)
-    assert response.status_code == 200
-    return response.json()
+from tests.auxil.console import nlg
 
 
 def test_faq_answer_comes_from_the_database_with_related_buttons(client, session_factory):

@@ -10,19 +10,9 @@ from bot.analytics.models import TrainingQuestion
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
 from bot.faq.schemas import split_parts
-from tests.bot.test_admin import csrf_of, make_admin
-from tests.bot.test_nlg import nlg
+from tests.auxil.console import csrf_of, log_in, make_admin, nlg
 
 XSS = "<script>alert('x')</script> Bạn mang theo thẻ căn cước nhé."
-
-
-def log_in(client, username, password):
-    form = client.get("/admin/login").text
-    return client.post(
-        "/admin/login",
-        data={"username": username, "password": password, "csrf": csrf_of(form)},
-        follow_redirects=False,
-    )
 
 
 def test_edit_is_served_at_once_then_reverted(client, session_factory):

@@ -11,8 +11,7 @@ from bot.accounts.models import UserAccount
 from bot.admin.models import AuditEntry
 from bot.db import session_scope
 from bot.handoff.models import Officer
-from tests.bot.test_admin import csrf_of, make_admin
-from tests.bot.test_admin_content import log_in
+from tests.auxil.console import csrf_of, log_in, make_admin
 
 
 def one_time_password(html: str) -> str:

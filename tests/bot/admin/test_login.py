@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from bot.accounts import service as accounts_service
-from bot.db import session_scope
-
-
-def csrf_of(html):
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def make_admin(session_factory):
-    with session_scope(session_factory) as session:
-        return accounts_service.create_first_admin(session=session)
+from tests.auxil.console import csrf_of, make_admin
 
 
 def test_first_admin_gets_a_random_password_once(session_factory):

@@ -12,8 +12,7 @@ from bot.communes.models import Commune
 from bot.db import session_scope, utcnow
 from bot.handoff import service
 from bot.handoff.models import HandoffTicket, Officer, OutboxMessage, TicketStatus
-from tests.bot.test_admin import csrf_of, make_admin
-from tests.bot.test_admin_content import log_in
+from tests.auxil.console import csrf_of, log_in, make_admin
 
 PASSWORD = "officer-password-123"
 

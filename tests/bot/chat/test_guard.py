@@ -15,7 +15,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import Database
 from bot.handoff.redact import redact
 from scripts.guard_rate import rates
-from tests.bot.test_chat_service import fake_rasa, never_called
+from tests.auxil.rasa_http import fake_rasa, never_called
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.db import session_scope
-from tests.bot.test_admin import csrf_of, make_admin
-from tests.bot.test_admin_content import log_in
+from tests.auxil.console import csrf_of, log_in, make_admin
 
 
 def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_conf=0.9):

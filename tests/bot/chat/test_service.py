@@ -16,10 +16,7 @@ from bot.chat.identity import Citizen
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
 from bot.db import Database, create_engine_from_url, session_scope, utcnow
-
-
-def fake_rasa(handler):
-    return RasaClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), "http://rasa")
+from tests.auxil.rasa_http import fake_rasa, never_called
 
 
 @pytest.fixture
@@ -33,10 +30,6 @@ async def ask(rasa, text, db=None, max_chars=1500, sender="web:t"):
         db = Database(sessionmaker(), threads=1)
     gateway = Gateway(db, rasa, limits=Limits(max_chars=max_chars))
     return await gateway.answer(Citizen.parse(sender), text)
-
-
-def never_called(request):
-    pytest.fail(f"Rasa must not be called for this input: {request.content!r}")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u200b\u200b"])

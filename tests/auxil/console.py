@@ -1,0 +1,44 @@
+"""The console as a test client sees it: the first admin, logging in, the CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+from bot.accounts import service as accounts_service
+from bot.db import session_scope
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def make_admin(session_factory) -> str | None:
+    """Create the first admin; its one-time password (None when it exists already)."""
+    with session_scope(session_factory) as session:
+        return accounts_service.create_first_admin(session=session)
+
+
+def log_in(client, username: str, password: str):
+    """Log in through the form, as a browser would; the response (303 on success)."""
+    form = client.get("/admin/login").text
+    return client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "csrf": csrf_of(form)},
+        follow_redirects=False,
+    )
+
+
+def nlg(client, name: str):
+    """Ask the app's NLG endpoint for a response, as Rasa does."""
+    body = {
+        "response": name,
+        "arguments": {},
+        "tracker": {"sender_id": "web:x"},
+        "channel": {"name": "rest"},
+    }
+    response = client.post("/nlg", json=body)
+    assert response.status_code == 200
+    return response.json()
