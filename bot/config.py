@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     redis_url: str = ""
     app_workers: int = Field(default=1, ge=1)
     rasa_replicas: int = Field(default=1, ge=1)
-    rasa_max_in_flight: int = Field(default=48, ge=1)
+    rasa_max_in_flight: int = Field(default=16, ge=1)
     rasa_max_waiting: int = Field(default=400, ge=0)
     rasa_queue_timeout_s: float = Field(default=8.0, gt=0)
     # Telegram (officer alerts now; the citizen front later). Off when no token.
