@@ -3,7 +3,7 @@
 from bot.accounts.models import UserAccount
 from bot.admin.models import AuditEntry, Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
-from bot.channels.zalo_models import InboundEvent, ZaloToken
+from bot.channels.zalo.models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
 from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base

@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot import migrate
 from bot.channels.zalo import merge_bubbles, signature, zalo_message
-from bot.channels.zalo_models import InboundEvent, ZaloToken
+from bot.channels.zalo.models import InboundEvent, ZaloToken
 from bot.chat import messages
 from bot.chat.schemas import OutgoingMessage
 from bot.db import create_engine_from_url, session_scope
