@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
-from bot.channels.telegram_citizens import CitizenFront
+from bot.channels.telegram.citizens import CitizenFront
 from bot.channels.zalo import ZaloBridge, ZaloSender, ZaloTokens
 from bot.config import Settings
 from bot.db import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.channels.telegram_citizens import MESSAGE_LIMIT, enqueue_replies
+from bot.channels.telegram.citizens import MESSAGE_LIMIT, enqueue_replies
 from bot.chat.render import expand_key, short_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.db import session_scope

@@ -22,7 +22,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import OfficerDesk, _quietly, first_time
+from bot.channels.telegram.desk import OfficerDesk
+from bot.channels.telegram.updates import first_time, quietly
 from bot.chat import messages
 from bot.chat.identity import Channel, Citizen
 from bot.chat.ordering import KeyedLocks
@@ -129,11 +130,11 @@ class CitizenFront:
         data = query.data or ""
         payload = await self._db.run(lambda session: expand_key(session, data))
         if payload is None:
-            await _quietly(query.answer(STALE_BUTTON, show_alert=True))
+            await quietly(query.answer(STALE_BUTTON, show_alert=True))
             return
-        await _quietly(query.answer())
+        await quietly(query.answer())
         # the question is answered: its keyboard goes, so it cannot be pressed twice
-        await _quietly(query.edit_message_reply_markup(reply_markup=None))
+        await quietly(query.edit_message_reply_markup(reply_markup=None))
         await self._ask(update, [payload])
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
