@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.communes.models import Commune
 from bot.config import Settings
 from bot.db import as_utc
-from bot.handoff import texts
+from bot.handoff import alerts, texts
 from bot.handoff.models import (
     ACTIVE_STATUSES,
     AlertMessage,
@@ -213,7 +213,7 @@ def _alert(
         logger.error(
             "%s has nobody to alert: set HANDOFF_PROVINCE_CHAT_ID or add officers", ticket.code
         )
-    text = texts.alert_text(ticket, level=level, step_title=ticket.step)
+    value = alerts.alert(ticket, level=level)
     for chat_id in chats:
         enqueue(
             session,
@@ -222,9 +222,7 @@ def _alert(
             kind=("alert", "realert", "escalation")[level],
             payload={
                 "method": "send",
-                "text": text,
-                "parse_mode": "HTML",
-                "buttons": texts.alert_buttons(ticket.id, claimed=False),
+                "officer": value,
                 "record_alert": True,
                 "only_while_open": True,
             },
@@ -276,7 +274,7 @@ def claim(
         if ticket.status == TicketStatus.CLAIMED:
             return ActResult.TAKEN, ticket
         return ActResult.CLOSED, ticket
-    _edit_alerts(session, ticket, texts.claimed_suffix(officer.name), claimed=True, now=now)
+    _edit_alerts(session, ticket, alerts.alert(ticket, claimed_by=officer.name), now=now)
     _to_citizen(
         session,
         ticket,
@@ -315,7 +313,8 @@ def resolve(
     session.refresh(ticket)
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return ActResult.CLOSED, ticket
-    _edit_alerts(session, ticket, texts.resolved_suffix(officer.name, note), claimed=None, now=now)
+    resolved = alerts.alert(ticket, resolved_by=officer.name, note=note)
+    _edit_alerts(session, ticket, resolved, now=now)
     _to_citizen(
         session,
         ticket,
@@ -380,12 +379,12 @@ def citizen_message(session: Session, ticket: HandoffTicket, text: str, *, now: 
     )
     session.add(message)
     session.flush()
-    alerts = session.scalars(
+    sent = session.scalars(
         select(AlertMessage)
         .where(AlertMessage.ticket_id == ticket.id, AlertMessage.has_buttons.is_(True))
         .order_by(AlertMessage.id)
     ).all()
-    targets: dict[int, int | None] = {a.chat_id: a.message_id for a in alerts}
+    targets: dict[int, int | None] = {a.chat_id: a.message_id for a in sent}
     if ticket.claimed_by is not None:
         own = ticket.claimed_by.telegram_user_id
         claimed_in = [c for c in targets if c == own] or list(targets)[:1]
@@ -400,8 +399,7 @@ def citizen_message(session: Session, ticket: HandoffTicket, text: str, *, now: 
             kind="relay_to_officer",
             payload={
                 "method": "send",
-                "text": texts.relay_to_officer(ticket, text),
-                "parse_mode": "HTML",
+                "officer": alerts.relay(ticket, text),
                 "reply_to": reply_to,
                 "record_alert": True,  # replies to the relayed message reach the citizen too
             },
@@ -422,7 +420,7 @@ def cancel(session: Session, ticket: HandoffTicket, *, now: datetime) -> bool:
     session.refresh(ticket)
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    _edit_alerts(session, ticket, "\n\n↩️ Người dân đã hủy yêu cầu.", claimed=None, now=now)
+    _edit_alerts(session, ticket, alerts.alert(ticket, cancelled=True), now=now)
     return True
 
 
@@ -495,15 +493,14 @@ def _to_citizen(
 
 
 def _edit_alerts(
-    session: Session, ticket: HandoffTicket, suffix: str, *, claimed: bool | None, now: datetime
+    session: Session, ticket: HandoffTicket, value: dict[str, Any], *, now: datetime
 ) -> None:
+    """Every copy of the ticket's alert (with buttons) is edited to ``value``."""
     alerts = session.scalars(
         select(AlertMessage).where(
             AlertMessage.ticket_id == ticket.id, AlertMessage.has_buttons.is_(True)
         )
     ).all()
-    body = texts.alert_text(ticket, level=0, step_title=ticket.step) + suffix
-    markup = texts.alert_buttons(ticket.id, claimed=True) if claimed else []
     for alert in alerts:
         enqueue(
             session,
@@ -513,9 +510,7 @@ def _edit_alerts(
             payload={
                 "method": "edit",
                 "message_id": alert.message_id,
-                "text": body,
-                "parse_mode": "HTML",
-                "buttons": markup,
+                "officer": value,
             },
             dedupe_key=f"edit:{ticket.id}:{ticket.status}:{alert.id}",
             ticket_id=ticket.id,

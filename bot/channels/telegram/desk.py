@@ -25,9 +25,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram import render
 from bot.channels.telegram.updates import first_time, quietly
 from bot.db import Database
-from bot.handoff import service, texts
+from bot.handoff import alerts, service
 from bot.handoff.outbox import Clock
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class OfficerDesk:
             officer = service.officer_by_telegram(session, query.from_user.id)
             if officer is None:
                 return _NOT_OFFICER
-            if action == texts.CLAIM:
+            if action == alerts.CLAIM:
                 result, ticket = service.claim(session, ticket_id, officer, now=self._clock())
                 if result is service.ActResult.TAKEN and ticket and ticket.claimed_by:
                     return f"{ticket.claimed_by.name} đã nhận yêu cầu này."
@@ -227,13 +228,13 @@ class OfficerDesk:
     async def on_queue(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue: the officer's open tickets."""
         await self._officer_view(
-            update, lambda s, o: texts.queue_text(service.queue_for(s, o), self._clock())
+            update, lambda s, o: render.queue_text(service.queue_for(s, o), self._clock())
         )
 
     async def on_stats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats: the officer's numbers."""
         await self._officer_view(
-            update, lambda s, o: texts.stats_text(service.stats_for(s, o, now=self._clock()))
+            update, lambda s, o: render.stats_text(service.stats_for(s, o, now=self._clock()))
         )
 
     async def _officer_view(self, update: Update, view: Callable[[Session, Any], str]) -> None:

@@ -22,6 +22,7 @@ from telegram.error import (
     RetryAfter,
 )
 
+from bot.channels.telegram.render import officer_message
 from bot.chat.identity import Citizen
 from bot.chat.render import short_key
 from bot.handoff.outbox import Delivered, Job, PermanentError, RetryLater
@@ -85,9 +86,15 @@ class TelegramSender:
         self._last[chat_id] = time.monotonic()
 
     def prepare(self, session: Session, job: Job) -> Job:
-        """Store the buttons' payloads under short keys (before sending, in the claim)."""
-        keyed = _keyed(job.payload.get("buttons") or [], session)
-        return replace(job, payload={**job.payload, "keyboard": keyed})
+        """Render what officers are told; keep button payloads under short keys.
+
+        Runs before sending, in the claim's transaction.
+        """
+        payload = dict(job.payload)
+        if "officer" in payload:  # a channel-free value of bot.handoff.alerts
+            payload.update(officer_message(payload["officer"]))
+        keyed = _keyed(payload.get("buttons") or [], session)
+        return replace(job, payload={**payload, "keyboard": keyed})
 
     async def deliver(self, job: Job) -> Delivered:
         """Send or edit one message; map Telegram's errors to retry or dead."""
