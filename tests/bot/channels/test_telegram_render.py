@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.channels.telegram.render import officer_message
 from bot.handoff import alerts
@@ -18,7 +18,7 @@ def ticket() -> HandoffTicket:
         description="OTP 482913 khong toi, so 0912345678 <b>gap</b>",
         contact_phone="",
         transcript=[{"who": "citizen", "text": "<script>x</script>"}],
-        created_at=datetime(2026, 12, 4, tzinfo=timezone.utc),
+        created_at=datetime(2026, 12, 4, tzinfo=UTC),
     )
 
 
