@@ -5,19 +5,19 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
 from bot.admin import content
-from bot.admin.csrf import check_csrf
+from bot.admin.csrf import console_router
 from bot.admin.router import EDITORS, _page, _user
 from bot.dependencies import SessionDep
 from bot.handoff.models import Officer
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = console_router()
 
 ROLE_TEXT = {"admin": "Quản trị", "viewer": "Chỉ xem", "officer": "Cán bộ xã"}
 
@@ -65,13 +65,11 @@ def accounts(request: Request, session: SessionDep) -> Response:
 def create(
     request: Request,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)],
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=16)],
     officer_id: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """Create an account; its password is shown once, to hand over in person."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     username = username.strip().lower()
     if not username.replace("_", "").replace(".", "").isalnum() or len(username) < 3:
@@ -104,10 +102,8 @@ def reset(
     request: Request,
     session: SessionDep,
     account_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Give an account a new one-time password (the old one stops working)."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     account = _account(session, account_id)
     password = _one_time_password()
@@ -121,10 +117,8 @@ def remove(
     request: Request,
     session: SessionDep,
     account_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Remove an account (not one's own: an admin always remains); its sessions end."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     account = _account(session, account_id)
     if account.id == user["id"]:

@@ -7,14 +7,14 @@ import io
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
 from bot.admin import content
-from bot.admin.csrf import check_csrf
+from bot.admin.csrf import console_router
 from bot.admin.router import EDITORS, _page, _user, csv_response, csv_text
 from bot.communes.models import Commune
 from bot.communes.resolver import simplify
@@ -24,7 +24,7 @@ from bot.handoff import officers as officer_admin
 from bot.handoff import service
 from bot.handoff.models import ACTIVE_STATUSES, HandoffTicket, Officer, TicketMessage, TicketStatus
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = console_router()
 
 DESK = {"admin", "viewer", "officer"}
 _RESULTS = {
@@ -129,11 +129,9 @@ def act(
     session: SessionDep,
     ticket_id: int,
     action: str,
-    csrf: Annotated[str, Form(max_length=128)],
     text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Claim, reply or close: the same actions as on Telegram, for officer accounts."""
-    check_csrf(request, csrf)
     user = _user(request, {"officer"})
     officer, _ = _scope(session, user)
     assert officer is not None  # noqa: S101 - officer accounts always have one (checked above)
@@ -193,11 +191,9 @@ def set_group(
     request: Request,
     session: SessionDep,
     commune_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
     chat_id: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Send the commune's alerts to a Telegram group (empty: to each officer)."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     commune = session.get(Commune, commune_id)
     if commune is None:
@@ -220,14 +216,12 @@ def set_group(
 def add_officer(
     request: Request,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)],
     name: Annotated[str, Form(min_length=2, max_length=120)],
     telegram_user_id: Annotated[int, Form()],
     commune: Annotated[str, Form(max_length=80)] = "",
     supervisor: Annotated[bool, Form()] = False,
 ) -> Response:
     """Add or update an officer (linked to their Telegram account)."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     try:
         officer_admin.add_officer(
@@ -250,10 +244,8 @@ def remove_officer(
     request: Request,
     session: SessionDep,
     telegram_user_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Deactivate an officer (kept for the record)."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     try:
         officer_admin.remove_officer(session, telegram_id=telegram_user_id)
@@ -286,11 +278,9 @@ def export_officers(request: Request, session: SessionDep) -> Response:
 async def import_officers(
     request: Request,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Add or update officers from a CSV; nothing is saved if any row is wrong."""
-    check_csrf(request, csrf)
     rows = await _read_csv(file, {"name", "telegram_user_id"})
     # the file is read: the database work runs in a worker thread, not on the event loop
     return await run_in_threadpool(_import_officers, request, session, rows)
@@ -359,7 +349,6 @@ def _named(communes: Sequence[Commune], name: str, province: str) -> list[Commun
 async def import_communes(
     request: Request,
     session: SessionDep,
-    csrf: Annotated[str, Form(max_length=128)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Set each commune's Telegram alert group from a CSV (the export's columns).
@@ -368,7 +357,6 @@ async def import_communes(
     (empty: alerts go to each officer). Rows are found by name, and by province as well
     when one is given. Nothing is saved if any row is wrong.
     """
-    check_csrf(request, csrf)
     rows = await _read_csv(file, {"name", "officer_chat_id"})
     return await run_in_threadpool(_import_communes, request, session, rows)
 

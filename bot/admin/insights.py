@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.admin import content
-from bot.admin.csrf import check_csrf
+from bot.admin.csrf import console_router
 from bot.admin.router import EDITORS, READERS, _page, _user, csv_response
 from bot.analytics import service as analytics
 from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.faq.models import FaqEntry
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = console_router()
 
 PLAIN_LABELS = (
     "greet",
@@ -61,10 +61,8 @@ def inbox_assign(
     session: SessionDep,
     ids: Annotated[str, Form(max_length=20000)],
     label: Annotated[str, Form(max_length=96)],
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """The group's questions become training questions of a topic (used at the next training)."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     if label not in {value for value, _ in _labels(session)}:
         raise HTTPException(status_code=400, detail="Chủ đề không có.")
@@ -85,10 +83,8 @@ def inbox_dismiss(
     request: Request,
     session: SessionDep,
     ids: Annotated[str, Form(max_length=20000)],
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Nothing to learn from these: they leave the inbox."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     turn_ids = _ids(ids)
     analytics.dismiss(session, turn_ids)

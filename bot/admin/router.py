@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
 from bot.admin import content
-from bot.admin.csrf import check_csrf, csrf_token
+from bot.admin.csrf import console_router, csrf_token
 from bot.admin.models import AuditEntry
 from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
@@ -29,7 +29,7 @@ from bot.faq import service as faq_service
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.modelops import workspace
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = console_router()
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
 # Times in the console are Vietnam's (stored in UTC): {{ r.created_at | local }}
 templates.env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
@@ -148,11 +148,9 @@ def topic_create(
     title: Annotated[str, Form(max_length=200)],
     answer: Annotated[str, Form(max_length=5000)],
     questions: Annotated[str, Form(max_length=100_000)],
-    csrf: Annotated[str, Form(max_length=128)],
     ids: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     """Create the topic: its answer is live at once, its questions need the next training."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     lines = [q for q in questions.splitlines() if q.strip()]
     try:
@@ -193,10 +191,8 @@ def faq_save(
     key: str,
     title: Annotated[str, Form(max_length=200)],
     answer: Annotated[str, Form(max_length=5000)],
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Save a topic's answer; citizens get it on their next message."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     try:
         content.edit_faq(session, key, title=title, answer=answer, username=user["name"])
@@ -215,10 +211,8 @@ def faq_add_questions(
     session: SessionDep,
     key: str,
     questions: Annotated[str, Form(max_length=100_000)],
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Add example questions to a topic (one per line); they count from the next training."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     if session.scalar(select(FaqEntry.id).where(FaqEntry.key == key)) is None:
         raise HTTPException(status_code=404)
@@ -240,10 +234,8 @@ def delete_question(
     request: Request,
     session: SessionDep,
     question_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Remove an example question added in the console (a mistake)."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     question = session.get(TrainingQuestion, question_id)
     if question is None:
@@ -274,7 +266,6 @@ def response_form(request: Request, session: SessionDep, name: str) -> Response:
 async def response_save(request: Request, session: SessionDep, name: str) -> Response:
     """Save a bot text and its button labels."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf", "")))
     text, titles = str(form.get("text", "")), [str(v) for v in form.getlist("button")]
     # the form is read: the database work runs in a worker thread, not on the event loop
     return await run_in_threadpool(_save_response, request, session, name, text, titles)
@@ -306,10 +297,8 @@ def revert(
     request: Request,
     session: SessionDep,
     revision_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Put a text back as it was before a change."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     try:
         revision = content.revert(session, revision_id, username=user["name"])
@@ -390,10 +379,8 @@ def login(
     session: SessionDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Check the password (with throttling) and open a session."""
-    check_csrf(request, csrf)
     ip = _ip(request)
     if content.login_blocked(session, username=username, ip=ip, now=utcnow()):
         content.audit(session, username=username, action="login_throttled", ip=ip)
@@ -420,11 +407,8 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=128)]
-) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
     """Close the session."""
-    check_csrf(request, csrf)
     user = request.session.get("user") or {}
     content.audit(session, username=user.get("name"), action="logout", ip=_ip(request))
     request.session.clear()

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Form, HTTPException, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.admin.csrf import check_csrf
+from bot.admin.csrf import console_router
 from bot.admin.router import EDITORS, READERS, _page, _user
 from bot.db import Database
 from bot.dependencies import SessionDep
@@ -31,7 +31,7 @@ from bot.modelops.progress import log_tail
 from bot.modelops.rasa_admin import PublishError
 from bot.modelops.serving import Busy
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = console_router()
 
 STATUS_TEXT = {status.value: status.text for status in BuildStatus}
 
@@ -91,11 +91,8 @@ async def models(request: Request) -> Response:
 
 
 @router.post("/models/train")
-def train(
-    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=128)]
-) -> Response:
+def train(request: Request, session: SessionDep) -> Response:
     """Start a training job (one at a time) and show its progress."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     trainer = _trainer(request)
     try:
@@ -187,10 +184,8 @@ def cancel(
     request: Request,
     session: SessionDep,
     build_id: int,
-    csrf: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Stop a training that has not reached publishing."""
-    check_csrf(request, csrf)
     user = _user(request, EDITORS)
     if not _trainer(request).cancel(session, build_id, username=user["name"]):
         raise HTTPException(status_code=409, detail="Không dừng được lúc này.")
@@ -200,11 +195,9 @@ def cancel(
 @router.post("/models/rollback")
 async def rollback(
     request: Request,
-    csrf: Annotated[str, Form(max_length=128)],
     target: Annotated[int | None, Form()] = None,
 ) -> Response:
     """Serve the previous model again (or a chosen earlier one)."""
-    check_csrf(request, csrf)
     user = await run_in_threadpool(_user, request, EDITORS)
     try:
         build = await _trainer(request).server.rollback(target, username=user["name"])
