@@ -16,7 +16,7 @@ from bot.channels.telegram.citizens import CitizenFront
 from bot.channels.zalo import ZaloBridge, ZaloSender, ZaloTokens
 from bot.config import Settings
 from bot.db import Database
-from bot.handoff import service
+from bot.handoff import alerting, service
 from bot.handoff.outbox import Clock, OutboxWorker, Sender, WebInboxSender
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         if clock() - last_sweep[0] < SWEEP_EVERY:
             return
         now = last_sweep[0] = clock()
-        await db.run(lambda session: service.sweep(session, now=now, routing=routing))
+        await db.run(lambda session: alerting.sweep(session, now=now, routing=routing))
 
     stop = asyncio.Event()
     task = None

@@ -8,19 +8,17 @@ No platform library here: the Telegram layer lives in ``bot.channels``.
 from __future__ import annotations
 
 import logging
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.communes.models import Commune
-from bot.config import Settings
 from bot.db import as_utc
 from bot.handoff import alerts, texts
+from bot.handoff.alerting import TELEGRAM, Routing, alert_officers, commune_chats, edit_alerts
 from bot.handoff.models import (
     ACTIVE_STATUSES,
     AlertMessage,
@@ -47,32 +45,9 @@ __all__ = [
     "officer_by_telegram",
     "officer_reply",
     "open_ticket",
-    "queue_for",
     "resolve",
-    "stats_for",
-    "sweep",
     "ticket_for_alert",
 ]
-
-TELEGRAM = "telegram"
-
-
-@dataclass(frozen=True)
-class Routing:
-    """Where alerts go when a commune has no one, and when to re-alert and escalate."""
-
-    province_chat_id: int | None = None
-    realert_after: timedelta = timedelta(minutes=30)
-    escalate_after: timedelta = timedelta(minutes=120)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Routing:
-        """The routing the settings describe."""
-        return cls(
-            province_chat_id=settings.handoff_province_chat_id,
-            realert_after=timedelta(minutes=settings.handoff_realert_minutes),
-            escalate_after=timedelta(minutes=settings.handoff_escalate_minutes),
-        )
 
 
 @dataclass(frozen=True)
@@ -171,86 +146,9 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    level = 0 if _commune_chats(session, ticket) else 2
-    _alert(session, ticket, level=level, now=now, routing=routing)
+    level = 0 if commune_chats(session, ticket) else 2
+    alert_officers(session, ticket, level=level, now=now, routing=routing)
     return ticket
-
-
-def _commune_chats(session: Session, ticket: HandoffTicket) -> list[int]:
-    if ticket.commune_id is None:
-        return []
-    commune = session.get(Commune, ticket.commune_id)
-    if commune is not None and commune.officer_chat_id:
-        return [commune.officer_chat_id]
-    return list(
-        session.scalars(
-            select(Officer.telegram_user_id).where(
-                Officer.commune_id == ticket.commune_id, Officer.active.is_(True)
-            )
-        )
-    )
-
-
-def _province_chats(session: Session, routing: Routing) -> list[int]:
-    if routing.province_chat_id is not None:
-        return [routing.province_chat_id]
-    return list(
-        session.scalars(
-            select(Officer.telegram_user_id).where(
-                Officer.is_supervisor.is_(True), Officer.active.is_(True)
-            )
-        )
-    )
-
-
-def _alert(
-    session: Session, ticket: HandoffTicket, *, level: int, now: datetime, routing: Routing
-) -> None:
-    chats = _commune_chats(session, ticket) if level < 2 else _province_chats(session, routing)
-    ticket.alert_level = level
-    ticket.last_alert_at = now
-    if not chats:  # no officer, no supervisor, no HANDOFF_PROVINCE_CHAT_ID: only the console
-        logger.error(
-            "%s has nobody to alert: set HANDOFF_PROVINCE_CHAT_ID or add officers", ticket.code
-        )
-    value = alerts.alert(ticket, level=level)
-    for chat_id in chats:
-        enqueue(
-            session,
-            channel=TELEGRAM,
-            destination=str(chat_id),
-            kind=("alert", "realert", "escalation")[level],
-            payload={
-                "method": "send",
-                "officer": value,
-                "record_alert": True,
-                "only_while_open": True,
-            },
-            dedupe_key=f"alert:{ticket.id}:{level}:{chat_id}",
-            ticket_id=ticket.id,
-            now=now,
-        )
-
-
-def sweep(session: Session, *, now: datetime, routing: Routing) -> int:
-    """Re-alert tickets nobody claimed, then escalate them to the province; return count."""
-    changed = 0
-    waiting = session.scalars(
-        select(HandoffTicket).where(
-            HandoffTicket.status == TicketStatus.OPEN, HandoffTicket.alert_level < 2
-        )
-    ).all()
-    for ticket in waiting:
-        created = as_utc(ticket.created_at)
-        if now - created >= routing.escalate_after:
-            _alert(session, ticket, level=2, now=now, routing=routing)
-            changed += 1
-        elif (
-            ticket.alert_level == 0 and now - as_utc(ticket.last_alert_at) >= routing.realert_after
-        ):
-            _alert(session, ticket, level=1, now=now, routing=routing)
-            changed += 1
-    return changed
 
 
 # --- officer actions ---------------------------------------------------------------------
@@ -274,7 +172,7 @@ def claim(
         if ticket.status == TicketStatus.CLAIMED:
             return ActResult.TAKEN, ticket
         return ActResult.CLOSED, ticket
-    _edit_alerts(session, ticket, alerts.alert(ticket, claimed_by=officer.name), now=now)
+    edit_alerts(session, ticket, alerts.alert(ticket, claimed_by=officer.name), now=now)
     _to_citizen(
         session,
         ticket,
@@ -314,7 +212,7 @@ def resolve(
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return ActResult.CLOSED, ticket
     resolved = alerts.alert(ticket, resolved_by=officer.name, note=note)
-    _edit_alerts(session, ticket, resolved, now=now)
+    edit_alerts(session, ticket, resolved, now=now)
     _to_citizen(
         session,
         ticket,
@@ -390,7 +288,7 @@ def citizen_message(session: Session, ticket: HandoffTicket, text: str, *, now: 
         claimed_in = [c for c in targets if c == own] or list(targets)[:1]
         targets = {c: targets[c] for c in claimed_in} or {own: None}
     if not targets:  # alerts not delivered yet: reach the same chats as the alert would
-        targets = {chat: None for chat in _commune_chats(session, ticket)}
+        targets = {chat: None for chat in commune_chats(session, ticket)}
     for chat_id, reply_to in targets.items():
         enqueue(
             session,
@@ -420,54 +318,8 @@ def cancel(session: Session, ticket: HandoffTicket, *, now: datetime) -> bool:
     session.refresh(ticket)
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    _edit_alerts(session, ticket, alerts.alert(ticket, cancelled=True), now=now)
+    edit_alerts(session, ticket, alerts.alert(ticket, cancelled=True), now=now)
     return True
-
-
-# --- officer views -----------------------------------------------------------------------
-def _scope(query: Any, officer: Officer) -> Any:
-    return (
-        query
-        if officer.is_supervisor
-        else query.where(HandoffTicket.commune_id == officer.commune_id)
-    )
-
-
-def queue_for(session: Session, officer: Officer) -> list[HandoffTicket]:
-    """Open and claimed tickets the officer may act on, oldest first."""
-    query = select(HandoffTicket).where(HandoffTicket.status.in_(ACTIVE_STATUSES))
-    return list(session.scalars(_scope(query, officer).order_by(HandoffTicket.id).limit(30)))
-
-
-def stats_for(session: Session, officer: Officer, *, now: datetime) -> dict[str, Any]:
-    """Counts and median times of the officer's scope over the last 30 days."""
-    since = now - timedelta(days=30)
-    query = select(HandoffTicket).where(
-        or_(HandoffTicket.created_at >= since, HandoffTicket.status.in_(ACTIVE_STATUSES))
-    )
-    tickets = list(session.scalars(_scope(query, officer)))
-    counts = {s.value: sum(t.status == s for t in tickets) for s in TicketStatus}
-    claim_s = [
-        (as_utc(t.claimed_at) - as_utc(t.created_at)).total_seconds()
-        for t in tickets
-        if t.claimed_at
-    ]
-    resolve_s = [
-        (as_utc(t.closed_at) - as_utc(t.created_at)).total_seconds()
-        for t in tickets
-        if t.closed_at and t.status == TicketStatus.RESOLVED
-    ]
-    scope = (
-        "toàn tỉnh"
-        if officer.is_supervisor
-        else (f"{officer.commune.unit_type} {officer.commune.name}" if officer.commune else "xã")
-    )
-    return {
-        "scope": scope,
-        **counts,
-        "median_claim_s": statistics.median(claim_s) if claim_s else None,
-        "median_resolve_s": statistics.median(resolve_s) if resolve_s else None,
-    }
 
 
 # --- outbox helpers --------------------------------------------------------------------
@@ -490,29 +342,3 @@ def _to_citizen(
         ticket_id=ticket.id,
         now=now,
     )
-
-
-def _edit_alerts(
-    session: Session, ticket: HandoffTicket, value: dict[str, Any], *, now: datetime
-) -> None:
-    """Every copy of the ticket's alert (with buttons) is edited to ``value``."""
-    alerts = session.scalars(
-        select(AlertMessage).where(
-            AlertMessage.ticket_id == ticket.id, AlertMessage.has_buttons.is_(True)
-        )
-    ).all()
-    for alert in alerts:
-        enqueue(
-            session,
-            channel=TELEGRAM,
-            destination=str(alert.chat_id),
-            kind="edit_alert",
-            payload={
-                "method": "edit",
-                "message_id": alert.message_id,
-                "officer": value,
-            },
-            dedupe_key=f"edit:{ticket.id}:{ticket.status}:{alert.id}",
-            ticket_id=ticket.id,
-            now=now,
-        )

@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot.channels.telegram import render
 from bot.channels.telegram.updates import first_time, quietly
 from bot.db import Database
-from bot.handoff import alerts, service
+from bot.handoff import alerts, service, views
 from bot.handoff.outbox import Clock
 
 logger = logging.getLogger(__name__)
@@ -228,13 +228,13 @@ class OfficerDesk:
     async def on_queue(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue: the officer's open tickets."""
         await self._officer_view(
-            update, lambda s, o: render.queue_text(service.queue_for(s, o), self._clock())
+            update, lambda s, o: render.queue_text(views.queue_for(s, o), self._clock())
         )
 
     async def on_stats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats: the officer's numbers."""
         await self._officer_view(
-            update, lambda s, o: render.stats_text(service.stats_for(s, o, now=self._clock()))
+            update, lambda s, o: render.stats_text(views.stats_for(s, o, now=self._clock()))
         )
 
     async def _officer_view(self, update: Update, view: Callable[[Session, Any], str]) -> None:

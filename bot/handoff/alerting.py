@@ -1,0 +1,157 @@
+"""Where a ticket's alerts go: the commune's officers, the province when nobody claims it.
+
+Alerts are channel-free values (``bot.handoff.alerts``) put in the outbox, in the caller's
+transaction, for the officers' channel (Telegram) to render and send.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.communes.models import Commune
+from bot.config import Settings
+from bot.db import as_utc
+from bot.handoff import alerts
+from bot.handoff.models import (
+    AlertMessage,
+    HandoffTicket,
+    Officer,
+    TicketStatus,
+)
+from bot.handoff.outbox import enqueue
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TELEGRAM", "Routing", "alert_officers", "commune_chats", "edit_alerts", "sweep"]
+
+TELEGRAM = "telegram"  # the officers' channel
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where alerts go when a commune has no one, and when to re-alert and escalate."""
+
+    province_chat_id: int | None = None
+    realert_after: timedelta = timedelta(minutes=30)
+    escalate_after: timedelta = timedelta(minutes=120)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Routing:
+        """The routing the settings describe."""
+        return cls(
+            province_chat_id=settings.handoff_province_chat_id,
+            realert_after=timedelta(minutes=settings.handoff_realert_minutes),
+            escalate_after=timedelta(minutes=settings.handoff_escalate_minutes),
+        )
+
+
+def commune_chats(session: Session, ticket: HandoffTicket) -> list[int]:
+    """The chats of the ticket's commune: its group, else its officers' private chats."""
+    if ticket.commune_id is None:
+        return []
+    commune = session.get(Commune, ticket.commune_id)
+    if commune is not None and commune.officer_chat_id:
+        return [commune.officer_chat_id]
+    return list(
+        session.scalars(
+            select(Officer.telegram_user_id).where(
+                Officer.commune_id == ticket.commune_id, Officer.active.is_(True)
+            )
+        )
+    )
+
+
+def province_chats(session: Session, routing: Routing) -> list[int]:
+    """Where an unclaimed ticket goes up to: the province's chat, else the supervisors."""
+    if routing.province_chat_id is not None:
+        return [routing.province_chat_id]
+    return list(
+        session.scalars(
+            select(Officer.telegram_user_id).where(
+                Officer.is_supervisor.is_(True), Officer.active.is_(True)
+            )
+        )
+    )
+
+
+def alert_officers(
+    session: Session, ticket: HandoffTicket, *, level: int, now: datetime, routing: Routing
+) -> None:
+    """Put the ticket's alert at ``level`` in the outbox, once per chat it goes to."""
+    chats = commune_chats(session, ticket) if level < 2 else province_chats(session, routing)
+    ticket.alert_level = level
+    ticket.last_alert_at = now
+    if not chats:  # no officer, no supervisor, no HANDOFF_PROVINCE_CHAT_ID: only the console
+        logger.error(
+            "%s has nobody to alert: set HANDOFF_PROVINCE_CHAT_ID or add officers", ticket.code
+        )
+    value = alerts.alert(ticket, level=level)
+    for chat_id in chats:
+        enqueue(
+            session,
+            channel=TELEGRAM,
+            destination=str(chat_id),
+            kind=("alert", "realert", "escalation")[level],
+            payload={
+                "method": "send",
+                "officer": value,
+                "record_alert": True,
+                "only_while_open": True,
+            },
+            dedupe_key=f"alert:{ticket.id}:{level}:{chat_id}",
+            ticket_id=ticket.id,
+            now=now,
+        )
+
+
+def sweep(session: Session, *, now: datetime, routing: Routing) -> int:
+    """Re-alert tickets nobody claimed, then escalate them to the province; return count."""
+    changed = 0
+    waiting = session.scalars(
+        select(HandoffTicket).where(
+            HandoffTicket.status == TicketStatus.OPEN, HandoffTicket.alert_level < 2
+        )
+    ).all()
+    for ticket in waiting:
+        created = as_utc(ticket.created_at)
+        if now - created >= routing.escalate_after:
+            alert_officers(session, ticket, level=2, now=now, routing=routing)
+            changed += 1
+        elif (
+            ticket.alert_level == 0 and now - as_utc(ticket.last_alert_at) >= routing.realert_after
+        ):
+            alert_officers(session, ticket, level=1, now=now, routing=routing)
+            changed += 1
+    return changed
+
+
+def edit_alerts(
+    session: Session, ticket: HandoffTicket, value: dict[str, Any], *, now: datetime
+) -> None:
+    """Every copy of the ticket's alert (with buttons) is edited to ``value``."""
+    alerts = session.scalars(
+        select(AlertMessage).where(
+            AlertMessage.ticket_id == ticket.id, AlertMessage.has_buttons.is_(True)
+        )
+    ).all()
+    for alert in alerts:
+        enqueue(
+            session,
+            channel=TELEGRAM,
+            destination=str(alert.chat_id),
+            kind="edit_alert",
+            payload={
+                "method": "edit",
+                "message_id": alert.message_id,
+                "officer": value,
+            },
+            dedupe_key=f"edit:{ticket.id}:{ticket.status}:{alert.id}",
+            ticket_id=ticket.id,
+            now=now,
+        )
