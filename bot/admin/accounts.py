@@ -13,7 +13,7 @@ from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
 from bot.admin import content
 from bot.admin.csrf import console_router
-from bot.admin.router import EDITORS, _page, _user
+from bot.admin.pages import EDITORS, page, require_user
 from bot.dependencies import SessionDep
 from bot.handoff.models import Officer
 
@@ -31,7 +31,7 @@ def _list(request: Request, session: SessionDep, **extra: object) -> Response:
     officers = session.scalars(
         select(Officer).where(Officer.active.is_(True)).order_by(Officer.name)
     ).all()
-    return _page(
+    return page(
         request,
         "admin_accounts.html",
         {
@@ -57,7 +57,7 @@ def _account(session: SessionDep, account_id: int) -> UserAccount:
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts(request: Request, session: SessionDep) -> Response:
     """Who can log in to the console, and with which role."""
-    _user(request, EDITORS)
+    require_user(request, EDITORS)
     return _list(request, session)
 
 
@@ -70,7 +70,7 @@ def create(
     officer_id: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """Create an account; its password is shown once, to hand over in person."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     username = username.strip().lower()
     if not username.replace("_", "").replace(".", "").isalnum() or len(username) < 3:
         return _list(request, session, error="Tên đăng nhập: 3–64 chữ, số, dấu chấm hoặc _.")
@@ -104,7 +104,7 @@ def reset(
     account_id: int,
 ) -> Response:
     """Give an account a new one-time password (the old one stops working)."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     account = _account(session, account_id)
     password = _one_time_password()
     accounts_service.set_password(account, password)
@@ -119,7 +119,7 @@ def remove(
     account_id: int,
 ) -> Response:
     """Remove an account (not one's own: an admin always remains); its sessions end."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     account = _account(session, account_id)
     if account.id == user["id"]:
         return _list(request, session, error="Không tự xoá tài khoản đang dùng.")

@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.admin import content
 from bot.admin.csrf import console_router
-from bot.admin.router import EDITORS, _page, _user, csv_response, csv_text
+from bot.admin.pages import EDITORS, page, require_user
+from bot.admin.spreadsheets import csv_response, csv_text
 from bot.communes.models import Commune
 from bot.communes.resolver import simplify
 from bot.db import utcnow
@@ -95,20 +96,20 @@ def _scope(session: SessionDep, user: dict[str, Any]) -> tuple[Officer | None, A
 @router.get("/tickets", response_class=HTMLResponse)
 def tickets(request: Request, session: SessionDep, status: str = "active") -> Response:
     """Tickets the user may see: an officer's commune, or all of them for admins."""
-    user = _user(request, DESK)
+    user = require_user(request, DESK)
     _, query = _scope(session, user)
     if status == "active":
         query = query.where(HandoffTicket.status.in_(ACTIVE_STATUSES))
     elif status in {s.value for s in TicketStatus}:
         query = query.where(HandoffTicket.status == status)
     rows = session.scalars(query.order_by(HandoffTicket.id.desc()).limit(200)).all()
-    return _page(request, "admin_tickets.html", {"tickets": rows, "status": status})
+    return page(request, "admin_tickets.html", {"tickets": rows, "status": status})
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket(request: Request, session: SessionDep, ticket_id: int) -> Response:
     """One ticket: what the citizen said, the conversation, the actions."""
-    user = _user(request, DESK)
+    user = require_user(request, DESK)
     _, query = _scope(session, user)
     found = session.scalar(query.where(HandoffTicket.id == ticket_id))
     if found is None:
@@ -116,7 +117,7 @@ def ticket(request: Request, session: SessionDep, ticket_id: int) -> Response:
     messages = session.scalars(
         select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)
     ).all()
-    return _page(
+    return page(
         request,
         "admin_ticket.html",
         {"t": found, "messages": messages, "result": request.query_params.get("result")},
@@ -132,7 +133,7 @@ def act(
     text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Claim, reply or close: the same actions as on Telegram, for officer accounts."""
-    user = _user(request, {"officer"})
+    user = require_user(request, {"officer"})
     officer, _ = _scope(session, user)
     assert officer is not None  # noqa: S101 - officer accounts always have one (checked above)
     now = utcnow()
@@ -164,8 +165,8 @@ def act(
 @router.get("/communes", response_class=HTMLResponse)
 def communes(request: Request, session: SessionDep) -> Response:
     """Communes with their former units, alert group and officers."""
-    _user(request, EDITORS)
-    return _page(
+    require_user(request, EDITORS)
+    return page(
         request,
         "admin_communes.html",
         {**_communes(session), "msg": request.query_params.get("msg")},
@@ -194,7 +195,7 @@ def set_group(
     chat_id: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Send the commune's alerts to a Telegram group (empty: to each officer)."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     commune = session.get(Commune, commune_id)
     if commune is None:
         raise HTTPException(status_code=404)
@@ -222,7 +223,7 @@ def add_officer(
     supervisor: Annotated[bool, Form()] = False,
 ) -> Response:
     """Add or update an officer (linked to their Telegram account)."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     try:
         officer_admin.add_officer(
             session,
@@ -246,7 +247,7 @@ def remove_officer(
     telegram_user_id: int,
 ) -> Response:
     """Deactivate an officer (kept for the record)."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     try:
         officer_admin.remove_officer(session, telegram_id=telegram_user_id)
     except officer_admin.OfficerError as exc:
@@ -260,7 +261,7 @@ def remove_officer(
 @router.get("/export/officers.csv")
 def export_officers(request: Request, session: SessionDep) -> Response:
     """Officers as CSV (the same columns the import takes)."""
-    _user(request, EDITORS)
+    require_user(request, EDITORS)
     rows = [
         {
             "name": o.name,
@@ -287,7 +288,7 @@ async def import_officers(
 
 
 def _import_officers(request: Request, session: Session, rows: list[dict[str, str]]) -> Response:
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     errors = []
     for i, row in enumerate(rows, start=2):
         try:
@@ -311,7 +312,7 @@ def _import_officers(request: Request, session: Session, rows: list[dict[str, st
 @router.get("/export/communes.csv")
 def export_communes(request: Request, session: SessionDep) -> Response:
     """Communes with their former units, alert group, officers and requests, as CSV."""
-    _user(request, EDITORS)
+    require_user(request, EDITORS)
     page = _communes(session)
     rows = [
         {
@@ -362,7 +363,7 @@ async def import_communes(
 
 
 def _import_communes(request: Request, session: Session, rows: list[dict[str, str]]) -> Response:
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     communes = session.scalars(select(Commune)).all()
     errors: list[str] = []
     changed: dict[str, int | None] = {}

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.admin import content
 from bot.admin.csrf import console_router
-from bot.admin.router import EDITORS, READERS, _page, _user, csv_response
+from bot.admin.pages import EDITORS, READERS, page, require_user
+from bot.admin.spreadsheets import csv_response
 from bot.analytics import service as analytics
 from bot.db import utcnow
 from bot.dependencies import SessionDep
@@ -46,9 +47,9 @@ def _ids(raw: str) -> list[int]:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, session: SessionDep) -> Response:
     """Questions the assistant could not answer well, grouped, most asked first."""
-    _user(request, READERS)
+    require_user(request, READERS)
     groups = analytics.inbox(session)
-    return _page(
+    return page(
         request,
         "admin_inbox.html",
         {"groups": groups, "labels": _labels(session), "done": request.query_params.get("done")},
@@ -63,7 +64,7 @@ def inbox_assign(
     label: Annotated[str, Form(max_length=96)],
 ) -> Response:
     """The group's questions become training questions of a topic (used at the next training)."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     if label not in {value for value, _ in _labels(session)}:
         raise HTTPException(status_code=400, detail="Chủ đề không có.")
     turn_ids = _ids(ids)
@@ -85,7 +86,7 @@ def inbox_dismiss(
     ids: Annotated[str, Form(max_length=20000)],
 ) -> Response:
     """Nothing to learn from these: they leave the inbox."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     turn_ids = _ids(ids)
     analytics.dismiss(session, turn_ids)
     content.audit(
@@ -97,17 +98,17 @@ def inbox_dismiss(
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep) -> Response:
     """Conversations, topics, fallback rate, handoffs and their times."""
-    _user(request, READERS)
+    require_user(request, READERS)
     figures = analytics.dashboard(session, now=utcnow())
     peak = max([d["messages"] for d in figures["per_day"]] + [1])
     top = max([n for _, n in figures["topics"]] + [1])
-    return _page(request, "admin_dashboard.html", {"f": figures, "peak": peak, "top": top})
+    return page(request, "admin_dashboard.html", {"f": figures, "peak": peak, "top": top})
 
 
 @router.get("/export/{table}.csv")
 def export(request: Request, session: SessionDep, table: str) -> Response:
     """Each dashboard table, and the unanswered inbox, as CSV."""
-    _user(request, READERS)
+    require_user(request, READERS)
     rows: list[dict[str, Any]]
     if table == "unanswered":
         rows = [

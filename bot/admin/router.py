@@ -2,120 +2,29 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import re
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.accounts import service as accounts_service
-from bot.accounts.models import UserAccount
 from bot.admin import content
-from bot.admin.csrf import console_router, csrf_token
+from bot.admin.csrf import console_router
 from bot.admin.models import AuditEntry
+from bot.admin.pages import EDITORS, READERS, account_stamp, client_ip, page, require_user
 from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
-from bot.db import local_time, session_scope, utcnow
+from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.faq import service as faq_service
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.modelops import workspace
 
 router = console_router()
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")
-# Times in the console are Vietnam's (stored in UTC): {{ r.created_at | local }}
-templates.env.filters["local"] = lambda value, fmt="%d/%m/%Y %H:%M": (
-    local_time(value).strftime(fmt) if value else ""
-)
-
-EDITORS = {"admin"}
-READERS = {"admin", "viewer"}
 _THROTTLED = "Đăng nhập sai quá nhiều lần. Bạn thử lại sau 15 phút."
-
-
-def _stamp(account: UserAccount) -> str:
-    """Changes when the password does: a reset ends the account's other sessions."""
-    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
-
-
-def _still_valid(request: Request, user: dict[str, Any]) -> bool:
-    """The account still exists, with this role and password (the request's own session)."""
-    session = getattr(request.state, "db", None)
-    if session is None:  # a route without a database session
-        with session_scope(request.app.state.session_factory) as own:
-            return _matches(own.get(UserAccount, user.get("id")), user)
-    return _matches(session.get(UserAccount, user.get("id")), user)
-
-
-def _matches(account: UserAccount | None, user: dict[str, Any]) -> bool:
-    return (
-        account is not None
-        and account.role == user.get("role")
-        and _stamp(account) == user.get("stamp")
-    )
-
-
-def _user(request: Request, roles: set[str]) -> dict[str, Any]:
-    user = request.session.get("user")
-    if not user or not _still_valid(request, user):  # removed, role or password changed
-        request.session.clear()
-        raise HTTPException(status_code=303, headers={"Location": "/admin/login"})
-    if user.get("role") not in roles:
-        raise HTTPException(status_code=403, detail="Tài khoản này không có quyền làm việc này.")
-    return dict(user)
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    context = {"csrf": csrf_token(request), "user": request.session.get("user"), **context}
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def csv_cell(value: Any) -> Any:
-    """A cell a spreadsheet shows as text: citizens' words like "=HYPERLINK(...)" stay inert.
-
-    Numbers (a Telegram group id such as -100123) are left as they are.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA) and not _NUMBER.match(value):
-        return "'" + value
-    return value
-
-
-def csv_text(value: str | None) -> str:
-    """A cell read back from a CSV: trimmed, without the quote ``csv_cell`` added."""
-    text = (value or "").strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA):
-        text = text[1:]
-    return text
-
-
-def csv_response(rows: list[dict[str, Any]], fieldnames: list[str], filename: str) -> Response:
-    """Rows as a CSV download (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=fieldnames)
-    writer.writeheader()
-    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -124,18 +33,18 @@ def home(request: Request, session: SessionDep) -> Response:
     """Every text citizens see, with links to edit them (officers go to their tickets)."""
     if (request.session.get("user") or {}).get("role") == "officer":
         return RedirectResponse("/admin/tickets", status_code=303)
-    _user(request, READERS)
+    require_user(request, READERS)
     entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title)).all()
     responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name)).all()
-    return _page(request, "admin_faq.html", {"entries": entries, "responses": responses})
+    return page(request, "admin_faq.html", {"entries": entries, "responses": responses})
 
 
 # --- new topics -------------------------------------------------------------------------
 @router.get("/topics/new", response_class=HTMLResponse)
 def topic_form(request: Request, q: str = "", ids: str = "") -> Response:
     """A new topic (optionally from an inbox group: its questions come along)."""
-    _user(request, EDITORS)
-    return _page(
+    require_user(request, EDITORS)
+    return page(
         request, "admin_topic.html", {"questions": q, "ids": ids, "error": None, "form": {}}
     )
 
@@ -151,7 +60,7 @@ def topic_create(
     ids: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     """Create the topic: its answer is live at once, its questions need the next training."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     lines = [q for q in questions.splitlines() if q.strip()]
     try:
         entry = workspace.create_topic(
@@ -161,7 +70,7 @@ def topic_create(
     except (workspace.TopicError, ValueError) as exc:
         session.rollback()
         form = {"key": key, "title": title, "answer": answer}
-        return _page(
+        return page(
             request,
             "admin_topic.html",
             {"questions": questions, "ids": ids, "error": str(exc), "form": form},
@@ -177,7 +86,7 @@ def topic_create(
 @router.get("/faq/{key}", response_class=HTMLResponse)
 def faq_form(request: Request, session: SessionDep, key: str) -> Response:
     """A topic's answer: form, previews on each channel, history."""
-    _user(request, READERS)
+    require_user(request, READERS)
     entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
     if entry is None:
         raise HTTPException(status_code=404)
@@ -193,7 +102,7 @@ def faq_save(
     answer: Annotated[str, Form(max_length=5000)],
 ) -> Response:
     """Save a topic's answer; citizens get it on their next message."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     try:
         content.edit_faq(session, key, title=title, answer=answer, username=user["name"])
     except content.ContentError as exc:
@@ -213,7 +122,7 @@ def faq_add_questions(
     questions: Annotated[str, Form(max_length=100_000)],
 ) -> Response:
     """Add example questions to a topic (one per line); they count from the next training."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     if session.scalar(select(FaqEntry.id).where(FaqEntry.key == key)) is None:
         raise HTTPException(status_code=404)
     added = analytics.add_questions(
@@ -236,7 +145,7 @@ def delete_question(
     question_id: int,
 ) -> Response:
     """Remove an example question added in the console (a mistake)."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     question = session.get(TrainingQuestion, question_id)
     if question is None:
         raise HTTPException(status_code=404)
@@ -255,7 +164,7 @@ def delete_question(
 @router.get("/responses/{name}", response_class=HTMLResponse)
 def response_form(request: Request, session: SessionDep, name: str) -> Response:
     """A bot text and its button labels."""
-    _user(request, READERS)
+    require_user(request, READERS)
     template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
     if template is None:
         raise HTTPException(status_code=404)
@@ -274,7 +183,7 @@ async def response_save(request: Request, session: SessionDep, name: str) -> Res
 def _save_response(
     request: Request, session: Session, name: str, text: str, titles: list[str]
 ) -> Response:
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     try:
         content.edit_response(
             session,
@@ -299,7 +208,7 @@ def revert(
     revision_id: int,
 ) -> Response:
     """Put a text back as it was before a change."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     try:
         revision = content.revert(session, revision_id, username=user["name"])
     except content.ContentError as exc:
@@ -340,7 +249,7 @@ def _edit_page(
             template.text,
             template.buttons,
         )
-    return _page(
+    return page(
         request,
         "admin_edit.html",
         {
@@ -361,16 +270,16 @@ def _edit_page(
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(request: Request, session: SessionDep) -> Response:
     """The latest console actions."""
-    _user(request, EDITORS)
+    require_user(request, EDITORS)
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
-    return _page(request, "admin_audit.html", {"rows": rows})
+    return page(request, "admin_audit.html", {"rows": rows})
 
 
 # --- sessions ------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """Show the login form."""
-    return _page(request, "admin_login.html", {"error": None})
+    return page(request, "admin_login.html", {"error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -381,14 +290,14 @@ def login(
     password: Annotated[str, Form(max_length=256)],
 ) -> Response:
     """Check the password (with throttling) and open a session."""
-    ip = _ip(request)
+    ip = client_ip(request)
     if content.login_blocked(session, username=username, ip=ip, now=utcnow()):
         content.audit(session, username=username, action="login_throttled", ip=ip)
-        return _page(request, "admin_login.html", {"error": _THROTTLED}, status_code=429)
+        return page(request, "admin_login.html", {"error": _THROTTLED}, status_code=429)
     account = accounts_service.authenticate(session=session, username=username, password=password)
     if account is None:
         content.audit(session, username=username, action="login_failed", ip=ip)
-        return _page(
+        return page(
             request,
             "admin_login.html",
             {"error": "Sai tên đăng nhập hoặc mật khẩu."},
@@ -401,7 +310,7 @@ def login(
         "name": account.username,
         "role": account.role,
         "officer_id": account.officer_id,
-        "stamp": _stamp(account),
+        "stamp": account_stamp(account),
     }
     return RedirectResponse("/admin/", status_code=303)
 
@@ -410,6 +319,6 @@ def login(
 def logout(request: Request, session: SessionDep) -> Response:
     """Close the session."""
     user = request.session.get("user") or {}
-    content.audit(session, username=user.get("name"), action="logout", ip=_ip(request))
+    content.audit(session, username=user.get("name"), action="logout", ip=client_ip(request))
     request.session.clear()
     return RedirectResponse("/admin/login", status_code=303)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.admin.csrf import console_router
-from bot.admin.router import EDITORS, READERS, _page, _user
+from bot.admin.pages import EDITORS, READERS, page, require_user
 from bot.db import Database
 from bot.dependencies import SessionDep
 from bot.modelops import workspace
@@ -53,7 +53,7 @@ def _log_path(request: Request, build_id: int) -> Path:
 @router.get("/models", response_class=HTMLResponse)
 async def models(request: Request) -> Response:
     """The model in use, what the next training would add, the history, rollback."""
-    await run_in_threadpool(_user, request, READERS)
+    await run_in_threadpool(require_user, request, READERS)
     trainer = _trainer(request)
     live = await trainer.server.live()  # also records the seed model on first visit
 
@@ -75,7 +75,7 @@ async def models(request: Request) -> Response:
         }
 
     context = await _db(request).run(read)
-    return _page(
+    return page(
         request,
         "admin_models.html",
         {
@@ -93,13 +93,13 @@ async def models(request: Request) -> Response:
 @router.post("/models/train")
 def train(request: Request, session: SessionDep) -> Response:
     """Start a training job (one at a time) and show its progress."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     trainer = _trainer(request)
     try:
         build = trainer.start(session, username=user["name"])
     except Busy as exc:
         session.rollback()
-        return _page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
+        return page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
     session.commit()
     trainer.launch(build.id)
     return RedirectResponse(f"/admin/models/{build.id}", status_code=303)
@@ -108,11 +108,11 @@ def train(request: Request, session: SessionDep) -> Response:
 @router.get("/models/{build_id}", response_class=HTMLResponse)
 def build_page(request: Request, session: SessionDep, build_id: int) -> Response:
     """One training: progress (live while it runs), scores, its output."""
-    _user(request, READERS)
+    require_user(request, READERS)
     build = session.get(ModelBuild, build_id)
     if build is None:
         raise HTTPException(status_code=404)
-    return _page(
+    return page(
         request,
         "admin_model.html",
         {
@@ -128,7 +128,7 @@ def build_page(request: Request, session: SessionDep, build_id: int) -> Response
 @router.get("/models/{build_id}/log.txt")
 def build_log(request: Request, build_id: int) -> Response:
     """The whole output of a job, as it was written."""
-    _user(request, READERS)
+    require_user(request, READERS)
     path = _log_path(request, build_id)
     if not path.is_file():
         raise HTTPException(status_code=404)
@@ -138,7 +138,7 @@ def build_log(request: Request, build_id: int) -> Response:
 @router.get("/models/{build_id}/events")
 async def build_events(request: Request, build_id: int) -> Response:
     """Server-sent events: the job's progress every second until it ends."""
-    await run_in_threadpool(_user, request, READERS)
+    await run_in_threadpool(require_user, request, READERS)
     db = _db(request)
     log = _log_path(request, build_id)
 
@@ -186,7 +186,7 @@ def cancel(
     build_id: int,
 ) -> Response:
     """Stop a training that has not reached publishing."""
-    user = _user(request, EDITORS)
+    user = require_user(request, EDITORS)
     if not _trainer(request).cancel(session, build_id, username=user["name"]):
         raise HTTPException(status_code=409, detail="Không dừng được lúc này.")
     return RedirectResponse(f"/admin/models/{build_id}", status_code=303)
@@ -198,9 +198,9 @@ async def rollback(
     target: Annotated[int | None, Form()] = None,
 ) -> Response:
     """Serve the previous model again (or a chosen earlier one)."""
-    user = await run_in_threadpool(_user, request, EDITORS)
+    user = await run_in_threadpool(require_user, request, EDITORS)
     try:
         build = await _trainer(request).server.rollback(target, username=user["name"])
     except (Busy, PublishError) as exc:
-        return _page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
+        return page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
     return RedirectResponse(f"/admin/models?done=rollback-{build.id}", status_code=303)

@@ -193,7 +193,7 @@ def test_a_new_topic_from_an_inbox_group(client, session_factory):
 def test_days_and_times_are_vietnams(session_factory):
     from datetime import UTC, datetime
 
-    from bot.admin.router import templates
+    from bot.admin.pages import templates
     from bot.analytics import service as analytics
     from bot.db import local_time
 

@@ -1,0 +1,47 @@
+"""CSV for the console: downloads spreadsheet programs read, cells they never run as formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from fastapi.responses import Response
+
+__all__ = ["csv_cell", "csv_response", "csv_text"]
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: citizens' words like "=HYPERLINK(...)" stay inert.
+
+    Numbers (a Telegram group id such as -100123) are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def csv_text(value: str | None) -> str:
+    """A cell read back from a CSV: trimmed, without the quote ``csv_cell`` added."""
+    text = (value or "").strip()
+    if text.startswith("'") and text[1:].startswith(_FORMULA):
+        text = text[1:]
+    return text
+
+
+def csv_response(rows: list[dict[str, Any]], fieldnames: list[str], filename: str) -> Response:
+    """Rows as a CSV download (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=fieldnames)
+    writer.writeheader()
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
