@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot.actions import handoff as actions
+from bot.communes import service as communes_service
 from bot.communes.models import Commune
 from bot.db import session_scope
 from bot.handoff.models import HandoffTicket, OutboxMessage
@@ -30,9 +31,12 @@ def validate(slot, value, slots=None):
 
 @pytest.fixture(autouse=True)
 def database(monkeypatch, session_factory, settings):
-    """The actions' database and settings are the test's."""
+    """The actions' database, settings and commune directory are the test's (no .env read)."""
+    with session_scope(session_factory) as session:
+        found = communes_service.load_directory(session=session)
     monkeypatch.setattr(actions, "_factory", lambda: session_factory)
     monkeypatch.setattr(actions, "get_settings", lambda: settings)
+    monkeypatch.setattr(actions, "directory", lambda: found)
 
 
 async def test_hủy_at_any_step_leaves_the_form_with_or_without_diacritics():
