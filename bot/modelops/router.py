@@ -153,7 +153,6 @@ async def build_events(request: Request, build_id: int) -> Response:
             "stage": b.stage,
             "detail": b.detail,
             "done": b.status not in ACTIVE,
-            "log": log_tail(log),
         }
 
     async def stream() -> AsyncIterator[str]:
@@ -163,6 +162,8 @@ async def build_events(request: Request, build_id: int) -> Response:
             if snap is None:
                 yield "event: gone\ndata: {}\n\n"
                 return
+            # the log is a file: read outside the database unit (one thread on SQLite)
+            snap["log"] = await asyncio.to_thread(log_tail, log)
             data = json.dumps(snap, ensure_ascii=False)
             if data != last:
                 yield f"data: {data}\n\n"

@@ -115,7 +115,6 @@ class ModelServer:
         path = self._locate(served)  # live.tar.gz resolves to the file it points at
         name = path.name if path else Path(served).name
         now = self.clock()
-        seed = fingerprint(self.settings.project_root)
 
         def sync(session: Session) -> ModelBuild:
             rows = session.scalars(
@@ -141,7 +140,8 @@ class ModelServer:
                     path=str(path) if path else None,
                     stage=Path(served).name,
                     progress=100,
-                    seed_fingerprint=seed,
+                    # hashes the training inputs: only here, in the worker thread
+                    seed_fingerprint=fingerprint(self.settings.project_root),
                     published_at=now,
                     finished_at=now,
                 )

@@ -8,6 +8,7 @@ tests/e2e/test_train_publish.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 
@@ -318,3 +319,22 @@ async def test_stopping_a_job_kills_its_child(session_factory, trainer, tmp_path
     pid = int(marker.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_progress_stream_sends_the_state_and_the_log_then_ends(
+    client, session_factory, settings
+):
+    with session_scope(session_factory) as session:
+        build = ModelBuild(status="refused", created_by="admin", detail="kém hơn")
+        session.add(build)
+        session.flush()
+        build_id = build.id
+    log = settings.training_dir / f"build-{build_id:04d}" / "log.txt"
+    log.parent.mkdir(parents=True)
+    log.write_text("$ rasa train --config config.yml\nEpochs: 100%|#| 40/40\n", encoding="utf-8")
+    log_in(client, "admin", make_admin(session_factory))
+    body = client.get(f"/admin/models/{build_id}/events").text
+    first = json.loads(body.split("data: ", 1)[1].split("\n", 1)[0])
+    assert first["status"] == "refused" and first["done"] is True
+    assert first["log"] == ["$ rasa train --config config.yml", "Epochs: 100%|#| 40/40"]
+    assert body.endswith("event: done\ndata: {}\n\n")
