@@ -41,7 +41,9 @@ async def chat_until(
             i += 1
             await asyncio.sleep(pause)
 
-    limits = httpx.Limits(max_connections=CITIZENS + 10)
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends them: reusing one
+    # the server is closing at that instant fails the request (ReadError) in the client
+    limits = httpx.Limits(max_connections=CITIZENS + 10, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=ANSWER_WITHIN_S + 15, limits=limits) as client:
         await asyncio.gather(*(citizen(client, n) for n in range(CITIZENS)))
 
