@@ -29,6 +29,8 @@ __all__ = [
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 _INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "nlu", "requirements/rasa.lock")
 _SUFFIXES = {".yml", ".yaml", ".py", ".lock"}
+# Code under nlu/ that Rasa runs while serving (endpoints.yml), not while training.
+_SERVING_ONLY = {"nlu/serving.py", "nlu/tracker_store.py"}
 LIVE_LINK = "live.tar.gz"  # what a deployment's Rasa loads at start (docker-compose.yml)
 
 
@@ -40,7 +42,7 @@ def _input_files(root: Path, inputs: tuple[str, ...]) -> list[Path]:
             files.append(path)
         elif path.is_dir():
             files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
-    return sorted(files)
+    return sorted(f for f in files if f.relative_to(root).as_posix() not in _SERVING_ONLY)
 
 
 def fingerprint(root: Path = PROJECT_ROOT, config: str = "config.yml") -> str:

@@ -42,17 +42,40 @@ def _where(url: str) -> str:
     return f"{parts.hostname or '?'}:{port or '(default port)'}"
 
 
+def _admin_connection(dsn: str):  # type: ignore[no-untyped-def]
+    """An autocommit connection (psycopg 3 in the app environment, psycopg2 in Rasa's), the
+    driver's name for SQLAlchemy URLs and its ``sql`` module. Refused: OperationalError."""
+    try:
+        import psycopg
+        from psycopg import sql
+    except ImportError:  # the Rasa environment
+        import psycopg2
+        from psycopg2 import sql
+
+        connection = psycopg2.connect(dsn, connect_timeout=5)
+        connection.autocommit = True
+        return connection, "postgresql+psycopg2", sql
+    return psycopg.connect(dsn, autocommit=True, connect_timeout=5), "postgresql+psycopg", sql
+
+
+def _run_admin(dsn: str, statement: str, name: str) -> None:
+    connection, _, sql = _admin_connection(dsn)
+    try:
+        connection.cursor().execute(sql.SQL(statement).format(sql.Identifier(name)))
+    finally:
+        connection.close()
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A new, empty database on the TEST_DATABASE_URL server; its SQLAlchemy URL.
 
     TEST_DATABASE_URL names a database to connect to as a user who may create databases
-    (``postgresql://`` or ``postgresql+psycopg://``). The new database is dropped after,
-    even if something still holds connections to it.
+    (``postgresql://`` or ``postgresql+psycopg://``). The URL names the driver of the
+    environment (psycopg, or psycopg2 in Rasa's). The new database is dropped after, even if
+    something still holds connections to it.
     """
     raw = _configured(DATABASE_ENV, _DATABASE_EXAMPLE, "PostgreSQL")
-    import psycopg
-    from psycopg import sql
     from sqlalchemy.engine import make_url
 
     admin_url = make_url(raw)
@@ -60,30 +83,26 @@ def postgres_database() -> Iterator[str]:
         pytest.fail(f"{DATABASE_ENV} must be a postgresql:// URL, not {admin_url.drivername}://")
     admin_dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"vneid_test_{uuid.uuid4().hex[:12]}"
+    failure = None
     try:
-        admin = psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
+        connection, driver, sql = _admin_connection(admin_dsn)
+    except Exception as exc:  # the driver's OperationalError: refused or unreachable
+        if type(exc).__name__ != "OperationalError":
+            raise
         failure = str(exc).strip()
-    else:
-        failure = None
     if failure is not None:  # outside the except: no chained traceback in the report
         pytest.fail(
             f"{DATABASE_ENV} is set but PostgreSQL at {_where(raw)} is unreachable or refused "
             f"the connection: {failure}"
         )
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield (
-            admin_url.set(drivername="postgresql+psycopg", database=name).render_as_string(
-                hide_password=False
-            )
-        )
+        connection.cursor().execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     finally:
-        with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        connection.close()
+    try:
+        yield admin_url.set(drivername=driver, database=name).render_as_string(hide_password=False)
+    finally:
+        _run_admin(admin_dsn, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
 
 def _command(*words: str) -> bytes:

@@ -36,6 +36,15 @@ def test_fingerprint_is_stable_and_tracks_inputs(tmp_path):
     assert training.fingerprint(root) != changed
 
 
+def test_code_rasa_runs_only_while_serving_does_not_retrain(tmp_path):
+    root = copy_inputs(tmp_path)
+    first = training.fingerprint(root)
+    for name in ("serving.py", "tracker_store.py"):
+        path = root / "nlu" / name
+        path.write_text(path.read_text() + "\n# faster\n")
+    assert training.fingerprint(root) == first
+
+
 def test_ensure_model_reuses_an_existing_model(tmp_path):
     root = copy_inputs(tmp_path)
     target = training.model_path(root)
