@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     rasa_max_in_flight: int = Field(default=16, ge=1)
     rasa_max_waiting: int = Field(default=400, ge=0)
     rasa_queue_timeout_s: float = Field(default=8.0, gt=0)
+    # Turns for the figures and the unanswered inbox are written in one batch this often
+    # (off the reply path; a crash of the process loses at most this interval's figures).
+    analytics_flush_s: float = Field(default=1.0, gt=0)
+    # Each app process keeps the answer texts in memory and checks this often whether
+    # another process changed them (the process that takes an edit sees it at once).
+    content_refresh_s: float = Field(default=1.0, gt=0)
     # Telegram (officer alerts now; the citizen front later). Off when no token.
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

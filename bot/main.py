@@ -17,6 +17,7 @@ from bot import admin, chat, faq, web
 from bot.admin import accounts as admin_accounts
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
+from bot.analytics.recorder import TurnRecorder
 from bot.channels import runner
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
@@ -24,6 +25,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
 from bot.config import Settings, get_settings
 from bot.db import Database, create_engine_from_url, utcnow
+from bot.faq.cache import ContentCache
 from bot.handoff.outbox import Clock
 from bot.modelops import router as modelops_router
 from bot.modelops.jobs import Trainer
@@ -66,7 +68,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
             model_api = RasaAdmin(http, settings.rasa_urls, settings.rasa_token.get_secret_value())
             server = ModelServer(app.state.db, settings, model_api, clock=clock)
             app.state.trainer = Trainer(app.state.db, settings, server, clock=clock)
-            async with runner.running(app, settings, clock=clock):
+            app.state.turns = TurnRecorder(
+                app.state.db, clock=clock, interval_s=settings.analytics_flush_s
+            )
+            app.state.content = ContentCache(app.state.db, refresh_s=settings.content_refresh_s)
+            async with (
+                app.state.turns.running(),
+                app.state.content.running(),
+                runner.running(app, settings, clock=clock),
+            ):
                 yield
             await app.state.trainer.stop()
         engine.dispose()

@@ -7,7 +7,7 @@ from bot.channels.zalo.models import InboundEvent, ZaloToken
 from bot.chat.models import ConversationState, ShortPayload
 from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base
-from bot.faq.models import FaqEntry, ResponseTemplate
+from bot.faq.models import ContentVersion, FaqEntry, ResponseTemplate
 from bot.handoff.models import (
     AlertMessage,
     HandoffTicket,
@@ -37,6 +37,7 @@ __all__ = [
     "WebInboxMessage",
     "ZaloToken",
     "Commune",
+    "ContentVersion",
     "ConversationState",
     "FaqEntry",
     "FormerUnitRow",

@@ -28,7 +28,8 @@ __all__ = [
     "dashboard",
     "dismiss",
     "inbox",
-    "record_turn",
+    "store_turns",
+    "turn_row",
 ]
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -37,13 +38,13 @@ LOW_CONFIDENCE = 0.55
 SIMILAR = 85
 
 
-def record_turn(session: Session, tracker: dict[str, Any], response: str) -> None:
-    """Keep the citizen message behind an NLG request once (several responses share it)."""
+def turn_row(tracker: dict[str, Any], response: str, *, now: datetime) -> dict[str, Any] | None:
+    """The row of the citizen message behind an NLG request (text masked), or None."""
     latest = tracker.get("latest_message") or {}
     message_id = latest.get("message_id")
     text = str(latest.get("text") or "")
     if not message_id or not text:
-        return
+        return None
     intent = (latest.get("intent") or {}).get("name") or ""
     confidence = float((latest.get("intent") or {}).get("confidence") or 0.0)
     if intent == "faq":
@@ -55,7 +56,7 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
     unanswered = typed and (
         intent == FALLBACK_INTENT or response in FALLBACK_RESPONSES or confidence < LOW_CONFIDENCE
     )
-    row = {
+    return {
         "message_id": str(message_id)[:64],
         "sender": sender[:128],
         "channel": Citizen.parse(sender).channel.value,
@@ -64,12 +65,22 @@ def record_turn(session: Session, tracker: dict[str, Any], response: str) -> Non
         "confidence": confidence,
         "response": response[:128],
         "unanswered": unanswered,
-    }  # reviewed and created_at: the columns' defaults
-    # A turn's second response finds it recorded: one statement, no failed insert to undo.
+        "reviewed": False,
+        "created_at": now,
+    }
+
+
+_ROWS_PER_STATEMENT = 400  # SQLite allows 32,766 bound values per statement
+
+
+def store_turns(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert turns; a message already recorded (its second response) is left as it is."""
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    session.execute(
-        insert(ChatTurn).values(**row).on_conflict_do_nothing(index_elements=["message_id"])
-    )
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        session.execute(
+            insert(ChatTurn).values(chunk).on_conflict_do_nothing(index_elements=["message_id"])
+        )
 
 
 # --- the inbox --------------------------------------------------------------------------------

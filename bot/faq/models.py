@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, Integer, String, Text, event, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
 
@@ -36,3 +36,33 @@ class ResponseTemplate(Base):
     text: Mapped[str] = mapped_column(Text)
     buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ContentVersion(Base):
+    """One row: increased by every change of the texts above (bot/faq/cache.py reads it)."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# session.info key: this transaction changed the texts (bot/faq/cache.py forgets on commit)
+CONTENT_CHANGED = "content_changed"
+
+
+@event.listens_for(Session, "before_flush")
+def _count_content_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """Every flush that changes a topic or a response increases ``content_version``."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if not any(isinstance(obj, FaqEntry | ResponseTemplate) for obj in changed):
+        return
+    bumped = session.execute(
+        update(ContentVersion)
+        .where(ContentVersion.id == 1)
+        .values(version=ContentVersion.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not bumped.rowcount:  # type: ignore[attr-defined]
+        session.add(ContentVersion(id=1, version=1))
+    session.info[CONTENT_CHANGED] = True

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session
 
-from bot.analytics import service as analytics
-from bot.db import Database
+from bot.analytics.recorder import TurnRecorder
 from bot.faq import service as faq_service
+from bot.faq.cache import ContentCache
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.schemas import BotResponse, NlgRequest
 
@@ -28,21 +26,15 @@ _MISSING_TEXT = (
 async def nlg(body: NlgRequest, request: Request) -> BotResponse:
     """Return the current text of the response Rasa asks for (and note the citizen's turn).
 
-    Rasa waits for this on every reply: the database work goes through the same worker
-    threads (and limits) as the chat gateway's.
+    Rasa waits for this on every bubble: the text comes from the process's copy of the
+    texts (bot/faq/cache.py, kept current with the database), the turn is queued for the
+    figures and written in batches (bot/analytics/recorder.py).
     """
-    db: Database = request.app.state.db
-    return await db.run(partial(_render, body=body))
-
-
-def _render(session: Session, *, body: NlgRequest) -> BotResponse:
+    turns: TurnRecorder = request.app.state.turns
+    turns.add(body.tracker, body.response)
+    content: ContentCache = request.app.state.content
     try:
-        with session.begin_nested():
-            analytics.record_turn(session, body.tracker, body.response)
-    except Exception:  # figures must never cost a citizen their answer
-        logger.exception("turn not recorded")
-    try:
-        response = faq_service.render_response(session=session, name=body.response)
+        response = await content.response(body.response)
     except ResponseMissingError:
         logger.error("No text stored for response %s", body.response)
         return BotResponse(text=_MISSING_TEXT, buttons=[faq_service.MENU_BUTTON])

@@ -6,6 +6,7 @@ the run, not committed).
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -184,11 +185,15 @@ def test_unanswered_questions_are_assigned_to_a_topic(browser, stack, admin):
     asked = [f"{marker} zzv plomb wuut", f"{marker} zzv plomb wuut wuut"]
     for text in asked:
         stack.chat(f"ib-{uuid.uuid4().hex[:6]}", text)
-    with session_scope(stack.session_factory) as session:
-        turns = session.scalars(select(ChatTurn).where(ChatTurn.text.contains(marker))).all()
-        assert len(turns) == 2 and all(t.unanswered for t in turns), [
-            (t.text, t.intent, t.confidence) for t in turns
-        ]
+    deadline = time.monotonic() + 15  # turns are written in batches (ANALYTICS_FLUSH_S)
+    while True:
+        with session_scope(stack.session_factory) as session:
+            turns = session.scalars(select(ChatTurn).where(ChatTurn.text.contains(marker))).all()
+            found = [(t.text, t.intent, t.confidence, t.unanswered) for t in turns]
+        if len(found) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(found) == 2 and all(f[3] for f in found), found
 
     page = logged_in(browser, stack, admin, viewport=PHONE)
     page.goto(f"{stack.app_url}/admin/inbox")

@@ -28,7 +28,13 @@ def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_c
         "tracker": {"sender_id": sender, "latest_message": latest},
     }
     assert client.post("/nlg", json=body).status_code == 200
+    flush(client)
     return latest["message_id"]
+
+
+def flush(client):
+    """Write the queued turns now (the app writes them every ANALYTICS_FLUSH_S)."""
+    client.portal.call(client.app.state.turns.flush)
 
 
 def test_turns_are_recorded_once_and_masked(client, session_factory):
@@ -223,11 +229,13 @@ def test_days_and_times_are_vietnams(session_factory):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_turn_with_several_responses_is_recorded_once(database, tmp_path, request):
+    import asyncio
+
     from sqlalchemy.orm import sessionmaker
 
     from bot import migrate
-    from bot.analytics import service as analytics
-    from bot.db import create_engine_from_url
+    from bot.analytics.recorder import TurnRecorder
+    from bot.db import Database, create_engine_from_url, utcnow
 
     url = (
         f"sqlite:///{tmp_path / 'a.db'}"
@@ -238,6 +246,7 @@ def test_a_turn_with_several_responses_is_recorded_once(database, tmp_path, requ
     engine = create_engine_from_url(url)
     request.addfinalizer(engine.dispose)  # before the database is dropped
     factory = sessionmaker(engine, expire_on_commit=False)
+    recorder = TurnRecorder(Database(factory, threads=2), clock=utcnow)
     tracker = {
         "sender_id": "zalo:42",
         "latest_message": {
@@ -246,9 +255,15 @@ def test_a_turn_with_several_responses_is_recorded_once(database, tmp_path, requ
             "intent": {"name": "nlu_fallback", "confidence": 0.2},
         },
     }
-    for response in ("utter_default", "utter_offer_handoff"):  # one turn, two messages
-        with session_scope(factory) as session:
-            analytics.record_turn(session, tracker, response)
+
+    async def bubbles():
+        for response in ("utter_default", "utter_offer_handoff"):  # one turn, two messages
+            recorder.add(tracker, response)
+        assert await recorder.flush() == 1  # one row in the batch
+        recorder.add(tracker, "utter_menu")  # a third bubble after the batch went out
+        assert await recorder.flush() == 1  # sent, and left alone by the database
+
+    asyncio.run(bubbles())
     with session_scope(factory) as session:
         turns = session.scalars(select(ChatTurn)).all()
     assert len(turns) == 1
