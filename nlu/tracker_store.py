@@ -15,9 +15,10 @@ memory, as the JSON text the database holds (a least-recently-used cache bounded
 ``TRACKER_CACHE_MB``). Before each use the cache is checked against the database with one
 indexed query (the highest event id of the conversation): a conversation another replica
 answered meanwhile, or that was changed or deleted, is read again in full. Only the events
-after the stored ones are written. The database work runs in a worker thread, off Rasa's
-event loop. SQLite gets one pool of connections in WAL mode with ``synchronous=NORMAL`` (a
-crash of the process loses nothing; a power cut may lose the last turns).
+after the stored ones are written, in one statement. The database work runs in worker
+threads (``TRACKER_STORE_THREADS``), off Rasa's event loop; on SQLite in one thread, in
+order, on a kept connection in WAL mode with ``synchronous=NORMAL`` (a crash of the process
+loses nothing; a power cut may lose the last turns).
 
 What is stored, and what ``retrieve`` returns, are the same as with ``SQLTrackerStore``.
 """
@@ -31,9 +32,10 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["CachedSQLTrackerStore", "EventCache"]
 
 DEFAULT_CACHE_MB = 64.0
+DEFAULT_THREADS = 8  # PostgreSQL; SQLite gets one
+T = TypeVar("T")
 
 
 @dataclass
@@ -132,28 +136,35 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_mb: float | str | None = None, **kwargs: Any) -> None:
         """Created by Rasa from the ``tracker_store`` entry of endpoints.yml."""
         super().__init__(*args, **kwargs)
+        threads = int(os.environ.get("TRACKER_STORE_THREADS") or DEFAULT_THREADS)
         if self.engine.dialect.name == "sqlite":
-            # One pool of connections kept open (SQLAlchemy 1.4 opens one per session for a
-            # file), usable from the worker threads, in WAL mode: readers never wait.
+            # SQLite takes one writer at a time, and a waiting writer sleeps in its busy
+            # handler: one thread does the work, in order, on one kept connection (SQLAlchemy
+            # 1.4 opens one per session for a file), in WAL mode.
+            threads = 1
             url = self.engine.url
             self.engine.dispose()
             self.engine = sa.create_engine(
                 url,
                 poolclass=QueuePool,
-                pool_size=4,
-                max_overflow=8,
+                pool_size=2,
+                max_overflow=4,
                 connect_args={"check_same_thread": False},
             )
             sa_event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sessionmaker(bind=self.engine)
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="tracker-store")
         if cache_mb in (None, ""):
             cache_mb = os.environ.get("TRACKER_CACHE_MB") or DEFAULT_CACHE_MB
         self.cache = EventCache(int(float(cache_mb) * 1024 * 1024))
 
+    async def _in_thread(self, work: Callable[[str | DialogueStateTracker], T], arg: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, work, arg)
+
     # --- reading -------------------------------------------------------------------------
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the conversation's latest session (as ``SQLTrackerStore``)."""
-        texts = await asyncio.to_thread(self._stored_texts, sender_id)
+        texts = await self._in_thread(self._stored_texts, sender_id)
         if not texts or not self.domain:
             return None
         events = [json.loads(text) for text in texts]
@@ -188,7 +199,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events the database does not have yet (as ``SQLTrackerStore``)."""
         await self.stream_events(tracker)
-        await asyncio.to_thread(self._store_new_events, tracker)
+        await self._in_thread(self._store_new_events, tracker)
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
 
     def _store_new_events(self, tracker: DialogueStateTracker) -> None:
@@ -206,30 +217,30 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             else:
                 cached = None
                 new = self._additional_events(session, tracker)
-            rows = list(self._rows(sender_id, new))
-            session.add_all(row for row, _ in rows)
-            session.flush()  # the new ids, read before the commit expires the rows
-            last_id = max((row.id for row, _ in rows), default=known_id)
-            texts = [row.data for row, _ in rows]
+            rows = [_row(sender_id, event) for event in new]
+            last_id = known_id
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)  # one executemany
+                # The conversation is locked for this turn (Rasa's lock store): the highest
+                # id is the last of these rows.
+                last_id = self._last_id(session, sender_id)
             session.commit()
-        if cached is None or any(started for _, started in rows):
+        if cached is None or any(row["type_name"] == SessionStarted.type_name for row in rows):
             # A new session changes which stored events belong to the tracker: read them
             # again next time (once per session), exactly as SQLTrackerStore would.
             self.cache.forget(sender_id)
-        elif texts and known_id is not None and last_id is not None:
-            self.cache.extend(sender_id, known_id, texts, last_id)
+        elif rows and known_id is not None and last_id is not None:
+            self.cache.extend(sender_id, known_id, [row["data"] for row in rows], last_id)
 
-    def _rows(self, sender_id: str, events: Iterable[Event]) -> Iterator[tuple[Any, bool]]:
-        # The same columns SQLTrackerStore.save writes.
-        for event in events:
-            data = event.as_dict()
-            intent = data.get("parse_data", {}).get("intent", {}).get("name")
-            row = self.SQLEvent(
-                sender_id=sender_id,
-                type_name=event.type_name,
-                timestamp=data.get("timestamp"),
-                intent_name=intent,
-                action_name=data.get("name"),
-                data=json.dumps(data),
-            )
-            yield row, isinstance(event, SessionStarted)
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The columns SQLTrackerStore.save writes for an event."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
