@@ -24,9 +24,15 @@ def session_factory(db_url):
 
 
 @pytest.fixture
-def settings(db_url, session_factory):
-    # Rasa is deliberately unreachable here: these tests never need it.
-    return make_settings(db_url, rasa_url="http://127.0.0.1:9", rasa_timeout_s=2.0)
+def settings(db_url, session_factory, tmp_path):
+    # Rasa is deliberately unreachable here: these tests never need it. Console trainings'
+    # workspaces and logs go under the test's directory, not the checkout's var/.
+    return make_settings(
+        db_url,
+        rasa_url="http://127.0.0.1:9",
+        rasa_timeout_s=2.0,
+        training_dir=tmp_path / "training",
+    )
 
 
 @pytest.fixture
