@@ -36,6 +36,17 @@ def resolve_choice(text: str, buttons: list[dict[str, Any]]) -> str | None:
         return None
     for button in buttons:
         label = _key(str(button["title"]))
-        if typed == label or difflib.SequenceMatcher(None, typed, label).ratio() >= _SIMILAR:
+        if typed == label or _similar(typed, label):
             return str(button["payload"])
     return None
+
+
+def _similar(typed: str, label: str) -> bool:
+    # The two quick ratios are upper bounds of ratio(): a question much longer than a
+    # label (most messages) is ruled out without the quadratic comparison.
+    matcher = difflib.SequenceMatcher(None, typed, label)
+    return (
+        matcher.real_quick_ratio() >= _SIMILAR
+        and matcher.quick_ratio() >= _SIMILAR
+        and matcher.ratio() >= _SIMILAR
+    )
