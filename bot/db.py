@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "UtcDateTime",
     "as_utc",
     "create_engine_from_url",
+    "insert_or_else",
     "local_time",
     "session_scope",
     "utcnow",
@@ -102,6 +104,15 @@ def create_engine_from_url(
             cursor.close()
 
     return engine
+
+
+def insert_or_else(session: Session, model: type[Base]) -> Any:
+    """An INSERT of ``model`` in the session's dialect, with ``on_conflict_do_nothing``.
+
+    And ``on_conflict_do_update``: what to do when the row exists (SQLite and PostgreSQL).
+    """
+    dialect = session.get_bind().dialect.name
+    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(model)
 
 
 @contextmanager

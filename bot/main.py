@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
                 runner.running(app, settings, clock=clock),
             ):
                 yield
+            await app.state.gateway.settle()
             await app.state.trainer.stop()
         engine.dispose()
 

@@ -10,13 +10,11 @@ from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.chat.identity import Citizen
-from bot.db import as_utc, local_time
+from bot.db import as_utc, insert_or_else, local_time
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.handoff.redact import redact
 from nlu.text import fold
@@ -75,12 +73,10 @@ _ROWS_PER_STATEMENT = 400  # SQLite allows 32,766 bound values per statement
 
 def store_turns(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert turns; a message already recorded (its second response) is left as it is."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        session.execute(
-            insert(ChatTurn).values(chunk).on_conflict_do_nothing(index_elements=["message_id"])
-        )
+        insert = insert_or_else(session, ChatTurn).values(chunk)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["message_id"]))
 
 
 # --- the inbox --------------------------------------------------------------------------------

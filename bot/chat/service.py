@@ -33,7 +33,7 @@ from bot.chat.ordering import KeyedLocks
 from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
-from bot.db import Database, utcnow
+from bot.db import Database, insert_or_else, utcnow
 from bot.faq import service as faq_service
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.schemas import BotResponse, Button
@@ -105,6 +105,7 @@ class Gateway:
         self._slots = asyncio.Semaphore(limits.max_in_flight)
         self._waiting = 0
         self._senders = KeyedLocks()
+        self._writes: dict[str, asyncio.Task[None]] = {}  # sender -> buttons being written
 
     @property
     def waiting(self) -> int:
@@ -123,6 +124,9 @@ class Gateway:
         sender = citizen.sender
         verdict = guard.inspect(text)
         async with self._senders.hold(sender):
+            earlier = self._writes.get(sender)
+            if earlier is not None:  # the buttons of this citizen's last reply
+                await asyncio.wait({earlier})
             prepared = await self._db.run(
                 partial(_prepare, sender=sender, text=text, now=self._clock(), verdict=verdict)
             )
@@ -141,8 +145,28 @@ class Gateway:
             out = warnings + [m for m in out if m.text not in warned]
             shown = _shown(out)
             if _pairs(shown) != prepared.shown:
-                await self._db.run(partial(_remember_buttons, sender=sender, buttons=shown))
+                self._remember_later(sender, shown)
             return out
+
+    def _remember_later(self, sender: str, buttons: list[Button]) -> None:
+        task = asyncio.create_task(self._remember(sender, buttons))
+        self._writes[sender] = task
+        task.add_done_callback(partial(self._written, sender))
+
+    async def _remember(self, sender: str, buttons: list[Button]) -> None:
+        try:
+            await self._db.run(partial(_remember_buttons, sender=sender, buttons=buttons))
+        except Exception:  # the reply has gone; typing "2" next falls back to the NLU
+            logger.exception("buttons on screen not remembered")
+
+    def _written(self, sender: str, task: asyncio.Task[None]) -> None:
+        if self._writes.get(sender) is task:
+            del self._writes[sender]
+
+    async def settle(self) -> None:
+        """Wait until the buttons of every reply given so far are written."""
+        while self._writes:
+            await asyncio.wait(set(self._writes.values()))
 
     async def _ask(self, citizen: Citizen, text: str, *, slow: bool) -> list[dict[str, Any]] | None:
         """Rasa's replies, or None when Rasa is down or the gateway is full."""
@@ -266,12 +290,23 @@ def _pairs(buttons: list[Button]) -> tuple[tuple[str, str], ...]:
 
 def _remember_buttons(session: Session, *, sender: str, buttons: list[Button]) -> None:
     """Keep the choices on screen, so that typing "2" or a title presses one."""
-    dumped = [b.model_dump() for b in buttons]
-    state = session.get(ConversationState, sender)
-    if state is None:
-        session.add(ConversationState(sender=sender, last_buttons=dumped))
-    else:
-        state.last_buttons = dumped
+    # One statement whether or not the row exists: another process (or this one's write of
+    # the last reply) may create it at the same moment.
+    row = {
+        "sender": sender,
+        "last_buttons": [b.model_dump() for b in buttons],
+        "updated_at": utcnow(),
+    }
+    insert = insert_or_else(session, ConversationState).values(**row)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["sender"],
+            set_={
+                "last_buttons": insert.excluded.last_buttons,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+    )
 
 
 def _outgoing(response: BotResponse) -> OutgoingMessage:

@@ -29,7 +29,10 @@ async def ask(rasa, text, db=None, max_chars=1500, sender="web:t"):
     if db is None:  # a database that must never be touched
         db = Database(sessionmaker(), threads=1)
     gateway = Gateway(db, rasa, limits=Limits(max_chars=max_chars))
-    return await gateway.answer(Citizen.parse(sender), text)
+    try:
+        return await gateway.answer(Citizen.parse(sender), text)
+    finally:
+        await gateway.settle()  # the next ask() is another gateway (another app process)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u200b\u200b"])
@@ -137,6 +140,29 @@ async def test_numbers_and_typed_labels_press_the_buttons_on_screen(session, typ
     await ask(rasa, "huong dan kich hoat", session)
     await ask(rasa, typed, session)
     assert seen == ["huong dan kich hoat", sent]
+
+
+async def test_the_next_message_waits_for_the_buttons_of_the_last_reply(session_factory):
+    """The buttons are written after the reply went out; "2" sent at once still presses."""
+    written = asyncio.Event()
+
+    class SlowWrites(Database):
+        async def run(self, work):
+            if getattr(getattr(work, "func", None), "__name__", "") == "_remember_buttons":
+                await asyncio.sleep(0.2)  # a busy database thread
+                result = await super().run(work)
+                written.set()
+                return result
+            return await super().run(work)
+
+    seen = []
+    gateway = Gateway(SlowWrites(session_factory, threads=2), echo_rasa(seen, STEP_BUTTONS))
+    citizen = Citizen.web("fast")
+    await gateway.answer(citizen, "huong dan kich hoat")
+    assert not written.is_set()  # the reply did not wait for the write
+    await gateway.answer(citizen, "2")
+    assert seen == ["huong dan kich hoat", "/wt_error"]
+    await gateway.settle()
 
 
 async def test_choices_are_per_sender_and_cleared_when_no_buttons(session):
