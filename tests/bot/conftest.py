@@ -5,12 +5,23 @@ PostgreSQL (``pg_url``) and Redis (``redis_url``) come from tests/conftest.py.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.main import create_app
-from tests.auxil.db import make_seeded_db
+from tests.auxil.db import make_seeded_db, open_db
 from tests.auxil.settings import make_settings
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    """One migrated, seeded database file per run; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "app.db"
+    factory = make_seeded_db(f"sqlite:///{path}")
+    factory.kw["bind"].dispose()  # the last connection closes: the WAL is folded in
+    return path
 
 
 @pytest.fixture
@@ -19,8 +30,11 @@ def db_url(tmp_path):
 
 
 @pytest.fixture
-def session_factory(db_url):
-    return make_seeded_db(db_url)
+def session_factory(db_url, seeded_template, tmp_path):
+    shutil.copyfile(seeded_template, tmp_path / "app.db")
+    factory = open_db(db_url)
+    yield factory
+    factory.kw["bind"].dispose()
 
 
 @pytest.fixture
