@@ -13,7 +13,8 @@ from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
 from bot.admin import content
 from bot.admin.csrf import console_router
-from bot.admin.pages import EDITORS, page, require_user
+from bot.admin.deps import CurrentEditor
+from bot.admin.pages import page
 from bot.dependencies import SessionDep
 from bot.handoff.models import Officer
 
@@ -55,9 +56,8 @@ def _account(session: SessionDep, account_id: int) -> UserAccount:
 
 
 @router.get("/accounts", response_class=HTMLResponse)
-def accounts(request: Request, session: SessionDep) -> Response:
+def accounts(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """Who can log in to the console, and with which role."""
-    require_user(request, EDITORS)
     return _list(request, session)
 
 
@@ -65,12 +65,12 @@ def accounts(request: Request, session: SessionDep) -> Response:
 def create(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=16)],
     officer_id: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """Create an account; its password is shown once, to hand over in person."""
-    user = require_user(request, EDITORS)
     username = username.strip().lower()
     if not username.replace("_", "").replace(".", "").isalnum() or len(username) < 3:
         return _list(request, session, error="Tên đăng nhập: 3–64 chữ, số, dấu chấm hoặc _.")
@@ -89,7 +89,7 @@ def create(
         return _list(request, session, error=str(exc))
     content.audit(
         session,
-        username=user["name"],
+        username=user.name,
         action="account_create",
         target=username,
         detail={"role": role, "officer_id": linked},
@@ -101,14 +101,14 @@ def create(
 def reset(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     account_id: int,
 ) -> Response:
     """Give an account a new one-time password (the old one stops working)."""
-    user = require_user(request, EDITORS)
     account = _account(session, account_id)
     password = _one_time_password()
     accounts_service.set_password(account, password)
-    content.audit(session, username=user["name"], action="account_reset", target=account.username)
+    content.audit(session, username=user.name, action="account_reset", target=account.username)
     return _list(request, session, created={"username": account.username, "password": password})
 
 
@@ -116,13 +116,13 @@ def reset(
 def remove(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     account_id: int,
 ) -> Response:
     """Remove an account (not one's own: an admin always remains); its sessions end."""
-    user = require_user(request, EDITORS)
     account = _account(session, account_id)
-    if account.id == user["id"]:
+    if account.id == user.id:
         return _list(request, session, error="Không tự xoá tài khoản đang dùng.")
-    content.audit(session, username=user["name"], action="account_remove", target=account.username)
+    content.audit(session, username=user.name, action="account_remove", target=account.username)
     session.delete(account)
     return RedirectResponse("/admin/accounts", status_code=303)

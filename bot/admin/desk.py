@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.admin import content
 from bot.admin.csrf import console_router
-from bot.admin.pages import EDITORS, page, require_user
+from bot.admin.deps import ConsoleUser, CurrentDeskUser, CurrentEditor, CurrentOfficer
+from bot.admin.pages import page
 from bot.admin.spreadsheets import csv_response, csv_text
 from bot.communes.models import Commune
 from bot.communes.resolver import simplify
@@ -27,7 +28,6 @@ from bot.handoff.models import ACTIVE_STATUSES, HandoffTicket, Officer, TicketMe
 
 router = console_router()
 
-DESK = {"admin", "viewer", "officer"}
 _RESULTS = {
     service.ActResult.DONE: "Đã xong.",
     service.ActResult.TAKEN: "Yêu cầu này đã có cán bộ khác nhận.",
@@ -76,14 +76,13 @@ def _all_or_nothing(session: SessionDep, errors: list[str]) -> None:
         raise HTTPException(status_code=400, detail="; ".join(errors[:10]))
 
 
-def _officer(session: SessionDep, user: dict[str, Any]) -> Officer | None:
-    officer_id = user.get("officer_id")
-    return session.get(Officer, officer_id) if officer_id else None
+def _officer(session: SessionDep, user: ConsoleUser) -> Officer | None:
+    return session.get(Officer, user.officer_id) if user.officer_id else None
 
 
-def _scope(session: SessionDep, user: dict[str, Any]) -> tuple[Officer | None, Any]:
+def _scope(session: SessionDep, user: ConsoleUser) -> tuple[Officer | None, Any]:
     query = select(HandoffTicket).options(selectinload(HandoffTicket.claimed_by))
-    if user["role"] != "officer":
+    if user.role != "officer":
         return None, query
     officer = _officer(session, user)
     if officer is None or not officer.active:
@@ -94,9 +93,10 @@ def _scope(session: SessionDep, user: dict[str, Any]) -> tuple[Officer | None, A
 
 
 @router.get("/tickets", response_class=HTMLResponse)
-def tickets(request: Request, session: SessionDep, status: str = "active") -> Response:
+def tickets(
+    request: Request, session: SessionDep, user: CurrentDeskUser, status: str = "active"
+) -> Response:
     """Tickets the user may see: an officer's commune, or all of them for admins."""
-    user = require_user(request, DESK)
     _, query = _scope(session, user)
     if status == "active":
         query = query.where(HandoffTicket.status.in_(ACTIVE_STATUSES))
@@ -107,9 +107,10 @@ def tickets(request: Request, session: SessionDep, status: str = "active") -> Re
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket(request: Request, session: SessionDep, ticket_id: int) -> Response:
+def ticket(
+    request: Request, session: SessionDep, user: CurrentDeskUser, ticket_id: int
+) -> Response:
     """One ticket: what the citizen said, the conversation, the actions."""
-    user = require_user(request, DESK)
     _, query = _scope(session, user)
     found = session.scalar(query.where(HandoffTicket.id == ticket_id))
     if found is None:
@@ -128,12 +129,12 @@ def ticket(request: Request, session: SessionDep, ticket_id: int) -> Response:
 def act(
     request: Request,
     session: SessionDep,
+    user: CurrentOfficer,
     ticket_id: int,
     action: str,
     text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Claim, reply or close: the same actions as on Telegram, for officer accounts."""
-    user = require_user(request, {"officer"})
     officer, _ = _scope(session, user)
     assert officer is not None  # noqa: S101 - officer accounts always have one (checked above)
     now = utcnow()
@@ -150,7 +151,7 @@ def act(
         raise HTTPException(status_code=404)
     content.audit(
         session,
-        username=user["name"],
+        username=user.name,
         action=f"ticket_{action}",
         target=f"HT-{ticket_id:06d}",
         detail={"result": result.value},
@@ -163,9 +164,8 @@ def act(
 
 # --- communes and officers (admins) ----------------------------------------------------------
 @router.get("/communes", response_class=HTMLResponse)
-def communes(request: Request, session: SessionDep) -> Response:
+def communes(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """Communes with their former units, alert group and officers."""
-    require_user(request, EDITORS)
     return page(
         request,
         "admin_communes.html",
@@ -191,11 +191,11 @@ def _communes(session: SessionDep) -> dict[str, Any]:
 def set_group(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     commune_id: int,
     chat_id: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """Send the commune's alerts to a Telegram group (empty: to each officer)."""
-    user = require_user(request, EDITORS)
     commune = session.get(Commune, commune_id)
     if commune is None:
         raise HTTPException(status_code=404)
@@ -205,7 +205,7 @@ def set_group(
         raise HTTPException(status_code=400, detail="Mã nhóm Telegram là một số.") from exc
     content.audit(
         session,
-        username=user["name"],
+        username=user.name,
         action="commune_group",
         target=commune.name,
         detail={"chat_id": commune.officer_chat_id},
@@ -217,13 +217,13 @@ def set_group(
 def add_officer(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     name: Annotated[str, Form(min_length=2, max_length=120)],
     telegram_user_id: Annotated[int, Form()],
     commune: Annotated[str, Form(max_length=80)] = "",
     supervisor: Annotated[bool, Form()] = False,
 ) -> Response:
     """Add or update an officer (linked to their Telegram account)."""
-    user = require_user(request, EDITORS)
     try:
         officer_admin.add_officer(
             session,
@@ -234,9 +234,7 @@ def add_officer(
         )
     except officer_admin.OfficerError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    content.audit(
-        session, username=user["name"], action="officer_add", target=str(telegram_user_id)
-    )
+    content.audit(session, username=user.name, action="officer_add", target=str(telegram_user_id))
     return RedirectResponse("/admin/communes?msg=saved", status_code=303)
 
 
@@ -244,24 +242,23 @@ def add_officer(
 def remove_officer(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     telegram_user_id: int,
 ) -> Response:
     """Deactivate an officer (kept for the record)."""
-    user = require_user(request, EDITORS)
     try:
         officer_admin.remove_officer(session, telegram_id=telegram_user_id)
     except officer_admin.OfficerError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     content.audit(
-        session, username=user["name"], action="officer_remove", target=str(telegram_user_id)
+        session, username=user.name, action="officer_remove", target=str(telegram_user_id)
     )
     return RedirectResponse("/admin/communes?msg=saved", status_code=303)
 
 
 @router.get("/export/officers.csv")
-def export_officers(request: Request, session: SessionDep) -> Response:
+def export_officers(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """Officers as CSV (the same columns the import takes)."""
-    require_user(request, EDITORS)
     rows = [
         {
             "name": o.name,
@@ -279,16 +276,16 @@ def export_officers(request: Request, session: SessionDep) -> Response:
 async def import_officers(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Add or update officers from a CSV; nothing is saved if any row is wrong."""
     rows = await _read_csv(file, {"name", "telegram_user_id"})
     # the file is read: the database work runs in a worker thread, not on the event loop
-    return await run_in_threadpool(_import_officers, request, session, rows)
+    return await run_in_threadpool(_import_officers, session, user, rows)
 
 
-def _import_officers(request: Request, session: Session, rows: list[dict[str, str]]) -> Response:
-    user = require_user(request, EDITORS)
+def _import_officers(session: Session, user: ConsoleUser, rows: list[dict[str, str]]) -> Response:
     errors = []
     for i, row in enumerate(rows, start=2):
         try:
@@ -303,16 +300,13 @@ def _import_officers(request: Request, session: Session, rows: list[dict[str, st
         except (officer_admin.OfficerError, ValueError) as exc:
             errors.append(f"dòng {i}: {exc}")
     _all_or_nothing(session, errors)
-    content.audit(
-        session, username=user["name"], action="officer_import", detail={"rows": len(rows)}
-    )
+    content.audit(session, username=user.name, action="officer_import", detail={"rows": len(rows)})
     return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)
 
 
 @router.get("/export/communes.csv")
-def export_communes(request: Request, session: SessionDep) -> Response:
+def export_communes(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """Communes with their former units, alert group, officers and requests, as CSV."""
-    require_user(request, EDITORS)
     page = _communes(session)
     rows = [
         {
@@ -350,6 +344,7 @@ def _named(communes: Sequence[Commune], name: str, province: str) -> list[Commun
 async def import_communes(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Set each commune's Telegram alert group from a CSV (the export's columns).
@@ -359,11 +354,10 @@ async def import_communes(
     when one is given. Nothing is saved if any row is wrong.
     """
     rows = await _read_csv(file, {"name", "officer_chat_id"})
-    return await run_in_threadpool(_import_communes, request, session, rows)
+    return await run_in_threadpool(_import_communes, session, user, rows)
 
 
-def _import_communes(request: Request, session: Session, rows: list[dict[str, str]]) -> Response:
-    user = require_user(request, EDITORS)
+def _import_communes(session: Session, user: ConsoleUser, rows: list[dict[str, str]]) -> Response:
     communes = session.scalars(select(Commune)).all()
     errors: list[str] = []
     changed: dict[str, int | None] = {}
@@ -381,7 +375,5 @@ def _import_communes(request: Request, session: Session, rows: list[dict[str, st
             continue
         changed[found[0].name] = found[0].officer_chat_id
     _all_or_nothing(session, errors)
-    content.audit(
-        session, username=user["name"], action="commune_import", detail={"groups": changed}
-    )
+    content.audit(session, username=user.name, action="commune_import", detail={"groups": changed})
     return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)

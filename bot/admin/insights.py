@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.admin import content
 from bot.admin.csrf import console_router
-from bot.admin.pages import EDITORS, READERS, page, require_user
+from bot.admin.deps import CurrentEditor, CurrentReader
+from bot.admin.pages import page
 from bot.admin.spreadsheets import csv_response
 from bot.analytics import service as analytics
 from bot.db import utcnow
@@ -45,9 +46,8 @@ def _ids(raw: str) -> list[int]:
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, session: SessionDep) -> Response:
+def inbox(request: Request, session: SessionDep, user: CurrentReader) -> Response:
     """Questions the assistant could not answer well, grouped, most asked first."""
-    require_user(request, READERS)
     groups = analytics.inbox(session)
     return page(
         request,
@@ -60,18 +60,18 @@ def inbox(request: Request, session: SessionDep) -> Response:
 def inbox_assign(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     ids: Annotated[str, Form(max_length=20000)],
     label: Annotated[str, Form(max_length=96)],
 ) -> Response:
     """The group's questions become training questions of a topic (used at the next training)."""
-    user = require_user(request, EDITORS)
     if label not in {value for value, _ in _labels(session)}:
         raise HTTPException(status_code=400, detail="Chủ đề không có.")
     turn_ids = _ids(ids)
-    added = analytics.assign(session, turn_ids, label=label, username=user["name"])
+    added = analytics.assign(session, turn_ids, label=label, username=user.name)
     content.audit(
         session,
-        username=user["name"],
+        username=user.name,
         action="inbox_assign",
         target=label,
         detail={"turns": turn_ids, "added": added},
@@ -83,22 +83,19 @@ def inbox_assign(
 def inbox_dismiss(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     ids: Annotated[str, Form(max_length=20000)],
 ) -> Response:
     """Nothing to learn from these: they leave the inbox."""
-    user = require_user(request, EDITORS)
     turn_ids = _ids(ids)
     analytics.dismiss(session, turn_ids)
-    content.audit(
-        session, username=user["name"], action="inbox_dismiss", detail={"turns": turn_ids}
-    )
+    content.audit(session, username=user.name, action="inbox_dismiss", detail={"turns": turn_ids})
     return RedirectResponse("/admin/inbox?done=dismiss", status_code=303)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: SessionDep) -> Response:
+def dashboard(request: Request, session: SessionDep, user: CurrentReader) -> Response:
     """Conversations, topics, fallback rate, handoffs and their times."""
-    require_user(request, READERS)
     figures = analytics.dashboard(session, now=utcnow())
     peak = max([d["messages"] for d in figures["per_day"]] + [1])
     top = max([n for _, n in figures["topics"]] + [1])
@@ -106,9 +103,8 @@ def dashboard(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/export/{table}.csv")
-def export(request: Request, session: SessionDep, table: str) -> Response:
+def export(request: Request, session: SessionDep, user: CurrentReader, table: str) -> Response:
     """Each dashboard table, and the unanswered inbox, as CSV."""
-    require_user(request, READERS)
     rows: list[dict[str, Any]]
     if table == "unanswered":
         rows = [

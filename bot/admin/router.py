@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from bot.accounts import service as accounts_service
 from bot.admin import content
 from bot.admin.csrf import console_router
+from bot.admin.deps import ConsoleUser, CurrentDeskUser, CurrentEditor, CurrentReader, remember
 from bot.admin.models import AuditEntry
-from bot.admin.pages import EDITORS, READERS, account_stamp, client_ip, page, require_user
+from bot.admin.pages import client_ip, page
 from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
 from bot.db import utcnow
@@ -29,11 +30,10 @@ _THROTTLED = "Đăng nhập sai quá nhiều lần. Bạn thử lại sau 15 ph�
 
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep) -> Response:
+def home(request: Request, session: SessionDep, user: CurrentDeskUser) -> Response:
     """Every text citizens see, with links to edit them (officers go to their tickets)."""
-    if (request.session.get("user") or {}).get("role") == "officer":
+    if user.role == "officer":
         return RedirectResponse("/admin/tickets", status_code=303)
-    require_user(request, READERS)
     entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title)).all()
     responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name)).all()
     return page(request, "admin_faq.html", {"entries": entries, "responses": responses})
@@ -41,9 +41,8 @@ def home(request: Request, session: SessionDep) -> Response:
 
 # --- new topics -------------------------------------------------------------------------
 @router.get("/topics/new", response_class=HTMLResponse)
-def topic_form(request: Request, q: str = "", ids: str = "") -> Response:
+def topic_form(request: Request, user: CurrentEditor, q: str = "", ids: str = "") -> Response:
     """A new topic (optionally from an inbox group: its questions come along)."""
-    require_user(request, EDITORS)
     return page(
         request, "admin_topic.html", {"questions": q, "ids": ids, "error": None, "form": {}}
     )
@@ -53,6 +52,7 @@ def topic_form(request: Request, q: str = "", ids: str = "") -> Response:
 def topic_create(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     key: Annotated[str, Form(max_length=64)],
     title: Annotated[str, Form(max_length=200)],
     answer: Annotated[str, Form(max_length=5000)],
@@ -60,11 +60,10 @@ def topic_create(
     ids: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     """Create the topic: its answer is live at once, its questions need the next training."""
-    user = require_user(request, EDITORS)
     lines = [q for q in questions.splitlines() if q.strip()]
     try:
         entry = workspace.create_topic(
-            session, key=key, title=title, answer=answer, questions=lines, username=user["name"]
+            session, key=key, title=title, answer=answer, questions=lines, username=user.name
         )
         turn_ids = [int(x) for x in ids.split(",") if x.strip()]
     except (workspace.TopicError, ValueError) as exc:
@@ -78,15 +77,14 @@ def topic_create(
         )
     if turn_ids:
         analytics.dismiss(session, turn_ids)
-    content.audit(session, username=user["name"], action="topic_create", target=f"faq:{entry.key}")
+    content.audit(session, username=user.name, action="topic_create", target=f"faq:{entry.key}")
     return RedirectResponse(f"/admin/faq/{entry.key}?saved=1", status_code=303)
 
 
 # --- editing --------------------------------------------------------------------------
 @router.get("/faq/{key}", response_class=HTMLResponse)
-def faq_form(request: Request, session: SessionDep, key: str) -> Response:
+def faq_form(request: Request, session: SessionDep, user: CurrentReader, key: str) -> Response:
     """A topic's answer: form, previews on each channel, history."""
-    require_user(request, READERS)
     entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
     if entry is None:
         raise HTTPException(status_code=404)
@@ -97,14 +95,14 @@ def faq_form(request: Request, session: SessionDep, key: str) -> Response:
 def faq_save(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     key: str,
     title: Annotated[str, Form(max_length=200)],
     answer: Annotated[str, Form(max_length=5000)],
 ) -> Response:
     """Save a topic's answer; citizens get it on their next message."""
-    user = require_user(request, EDITORS)
     try:
-        content.edit_faq(session, key, title=title, answer=answer, username=user["name"])
+        content.edit_faq(session, key, title=title, answer=answer, username=user.name)
     except content.ContentError as exc:
         session.rollback()
         entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
@@ -118,19 +116,19 @@ def faq_save(
 def faq_add_questions(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     key: str,
     questions: Annotated[str, Form(max_length=100_000)],
 ) -> Response:
     """Add example questions to a topic (one per line); they count from the next training."""
-    user = require_user(request, EDITORS)
     if session.scalar(select(FaqEntry.id).where(FaqEntry.key == key)) is None:
         raise HTTPException(status_code=404)
     added = analytics.add_questions(
-        session, f"faq/{key}", questions.splitlines(), username=user["name"]
+        session, f"faq/{key}", questions.splitlines(), username=user.name
     )
     content.audit(
         session,
-        username=user["name"],
+        username=user.name,
         action="questions_add",
         target=f"faq:{key}",
         detail={"added": added},
@@ -142,17 +140,17 @@ def faq_add_questions(
 def delete_question(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     question_id: int,
 ) -> Response:
     """Remove an example question added in the console (a mistake)."""
-    user = require_user(request, EDITORS)
     question = session.get(TrainingQuestion, question_id)
     if question is None:
         raise HTTPException(status_code=404)
     session.delete(question)
     content.audit(
         session,
-        username=user["name"],
+        username=user.name,
         action="question_delete",
         target=question.label,
         detail={"text": question.text},
@@ -162,9 +160,10 @@ def delete_question(
 
 
 @router.get("/responses/{name}", response_class=HTMLResponse)
-def response_form(request: Request, session: SessionDep, name: str) -> Response:
+def response_form(
+    request: Request, session: SessionDep, user: CurrentReader, name: str
+) -> Response:
     """A bot text and its button labels."""
-    require_user(request, READERS)
     template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
     if template is None:
         raise HTTPException(status_code=404)
@@ -172,25 +171,31 @@ def response_form(request: Request, session: SessionDep, name: str) -> Response:
 
 
 @router.post("/responses/{name}", response_class=HTMLResponse)
-async def response_save(request: Request, session: SessionDep, name: str) -> Response:
+async def response_save(
+    request: Request, session: SessionDep, user: CurrentEditor, name: str
+) -> Response:
     """Save a bot text and its button labels."""
     form = await request.form()
     text, titles = str(form.get("text", "")), [str(v) for v in form.getlist("button")]
     # the form is read: the database work runs in a worker thread, not on the event loop
-    return await run_in_threadpool(_save_response, request, session, name, text, titles)
+    return await run_in_threadpool(_save_response, request, session, user, name, text, titles)
 
 
 def _save_response(
-    request: Request, session: Session, name: str, text: str, titles: list[str]
+    request: Request,
+    session: Session,
+    user: ConsoleUser,
+    name: str,
+    text: str,
+    titles: list[str],
 ) -> Response:
-    user = require_user(request, EDITORS)
     try:
         content.edit_response(
             session,
             name,
             text=text,
             button_titles=titles,
-            username=user["name"],
+            username=user.name,
         )
     except content.ContentError as exc:
         session.rollback()
@@ -205,12 +210,12 @@ def _save_response(
 def revert(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     revision_id: int,
 ) -> Response:
     """Put a text back as it was before a change."""
-    user = require_user(request, EDITORS)
     try:
-        revision = content.revert(session, revision_id, username=user["name"])
+        revision = content.revert(session, revision_id, username=user.name)
     except content.ContentError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     kind, _, name = revision.target.partition(":")
@@ -268,9 +273,8 @@ def _edit_page(
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_log(request: Request, session: SessionDep) -> Response:
+def audit_log(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """The latest console actions."""
-    require_user(request, EDITORS)
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
     return page(request, "admin_audit.html", {"rows": rows})
 
@@ -304,14 +308,7 @@ def login(
             status_code=401,
         )
     content.audit(session, username=account.username, action="login", ip=ip)
-    request.session.clear()
-    request.session["user"] = {
-        "id": account.id,
-        "name": account.username,
-        "role": account.role,
-        "officer_id": account.officer_id,
-        "stamp": account_stamp(account),
-    }
+    remember(request, account)
     return RedirectResponse("/admin/", status_code=303)
 
 

@@ -18,10 +18,10 @@ from fastapi.responses import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from bot.admin.csrf import console_router
-from bot.admin.pages import EDITORS, READERS, page, require_user
+from bot.admin.deps import CurrentEditor, CurrentReader
+from bot.admin.pages import page
 from bot.db import Database
 from bot.dependencies import SessionDep
 from bot.modelops import workspace
@@ -51,9 +51,8 @@ def _log_path(request: Request, build_id: int) -> Path:
 
 
 @router.get("/models", response_class=HTMLResponse)
-async def models(request: Request) -> Response:
+async def models(request: Request, user: CurrentReader) -> Response:
     """The model in use, what the next training would add, the history, rollback."""
-    await run_in_threadpool(require_user, request, READERS)
     trainer = _trainer(request)
     live = await trainer.server.live()  # also records the seed model on first visit
 
@@ -91,12 +90,11 @@ async def models(request: Request) -> Response:
 
 
 @router.post("/models/train")
-def train(request: Request, session: SessionDep) -> Response:
+def train(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """Start a training job (one at a time) and show its progress."""
-    user = require_user(request, EDITORS)
     trainer = _trainer(request)
     try:
-        build = trainer.start(session, username=user["name"])
+        build = trainer.start(session, username=user.name)
     except Busy as exc:
         session.rollback()
         return page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
@@ -106,9 +104,10 @@ def train(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/models/{build_id}", response_class=HTMLResponse)
-def build_page(request: Request, session: SessionDep, build_id: int) -> Response:
+def build_page(
+    request: Request, session: SessionDep, user: CurrentReader, build_id: int
+) -> Response:
     """One training: progress (live while it runs), scores, its output."""
-    require_user(request, READERS)
     build = session.get(ModelBuild, build_id)
     if build is None:
         raise HTTPException(status_code=404)
@@ -126,9 +125,8 @@ def build_page(request: Request, session: SessionDep, build_id: int) -> Response
 
 
 @router.get("/models/{build_id}/log.txt")
-def build_log(request: Request, build_id: int) -> Response:
+def build_log(request: Request, user: CurrentReader, build_id: int) -> Response:
     """The whole output of a job, as it was written."""
-    require_user(request, READERS)
     path = _log_path(request, build_id)
     if not path.is_file():
         raise HTTPException(status_code=404)
@@ -136,9 +134,8 @@ def build_log(request: Request, build_id: int) -> Response:
 
 
 @router.get("/models/{build_id}/events")
-async def build_events(request: Request, build_id: int) -> Response:
+async def build_events(request: Request, user: CurrentReader, build_id: int) -> Response:
     """Server-sent events: the job's progress every second until it ends."""
-    await run_in_threadpool(require_user, request, READERS)
     db = _db(request)
     log = _log_path(request, build_id)
 
@@ -184,11 +181,11 @@ async def build_events(request: Request, build_id: int) -> Response:
 def cancel(
     request: Request,
     session: SessionDep,
+    user: CurrentEditor,
     build_id: int,
 ) -> Response:
     """Stop a training that has not reached publishing."""
-    user = require_user(request, EDITORS)
-    if not _trainer(request).cancel(session, build_id, username=user["name"]):
+    if not _trainer(request).cancel(session, build_id, username=user.name):
         raise HTTPException(status_code=409, detail="Không dừng được lúc này.")
     return RedirectResponse(f"/admin/models/{build_id}", status_code=303)
 
@@ -196,12 +193,12 @@ def cancel(
 @router.post("/models/rollback")
 async def rollback(
     request: Request,
+    user: CurrentEditor,
     target: Annotated[int | None, Form()] = None,
 ) -> Response:
     """Serve the previous model again (or a chosen earlier one)."""
-    user = await run_in_threadpool(require_user, request, EDITORS)
     try:
-        build = await _trainer(request).server.rollback(target, username=user["name"])
+        build = await _trainer(request).server.rollback(target, username=user.name)
     except (Busy, PublishError) as exc:
         return page(request, "admin_message.html", {"message": str(exc)}, status_code=409)
     return RedirectResponse(f"/admin/models?done=rollback-{build.id}", status_code=303)
