@@ -88,8 +88,9 @@ def summarize(latencies: Sequence[float], busy: int, errors: int, wall_s: float)
         return None if value is None else round(value, 1)
 
     rate = len(latencies) / wall_s if wall_s > 0 else 0.0
+    mean = round(statistics.fmean(latencies), 1) if latencies else None
     return {
-        **{"p50_ms": ms(0.5), "p95_ms": ms(0.95), "p99_ms": ms(0.99)},
+        **{"p50_ms": ms(0.5), "p95_ms": ms(0.95), "p99_ms": ms(0.99), "mean_ms": mean},
         **{"turns_per_s": round(rate, 2), "answered": len(latencies)},
         **{"busy": busy, "errors": errors},
     }
@@ -116,13 +117,14 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def ratios(result: Mapping[str, Any]) -> Stats:
-    """App over Rasa-direct: p50/p95 at equal load, saturation throughput."""
+    """App over Rasa-direct: p50/mean/p95 at equal load, saturation throughput."""
     app, rasa = result.get("app") or {}, result.get("rasa") or {}
     out: Stats = {}
     for phase in ("think50", "think200", "burst50"):
         if phase in app and phase in rasa:
             out[phase] = {
-                q: ratio(app[phase][f"{q}_ms"], rasa[phase][f"{q}_ms"]) for q in ("p50", "p95")
+                q: ratio(app[phase].get(f"{q}_ms"), rasa[phase].get(f"{q}_ms"))
+                for q in ("p50", "mean", "p95")
             }
     if "saturation" in app and "saturation" in rasa:
         best = [s["saturation"]["best_turns_per_s"] for s in (app, rasa)]
@@ -143,6 +145,14 @@ def median_of_runs(values: Sequence[Any]) -> Any:
         whole = all(isinstance(v, int) for v in present) and float(middle).is_integer()
         return int(middle) if whole else round(middle, 2)
     return present[-1]
+
+
+def cpu_reference_s() -> float:
+    """Seconds a fixed loop of Python takes here now: how fast the machine is at the moment
+    (on a shared host it varies; the same code measures slower when it is slow)."""
+    start = time.perf_counter()
+    sum(i * i for i in range(2_000_000))
+    return round(time.perf_counter() - start, 3)
 
 
 def vm_rss_kb(status: str) -> int:
@@ -453,12 +463,19 @@ def main() -> int:
             print(f"== run {run + 1}/{args.runs}", flush=True)
             sampler = MemorySampler(roots)
             sampler.start()
+            before = cpu_reference_s()
             try:
                 result = asyncio.run(run_once(args, bases, texts, run))
             finally:
                 memory = sampler.peaks_mb()
-            result |= {"ratios": ratios(result), "memory_mb": memory}
+            machine = {"cpu_ref_before_s": before, "cpu_ref_after_s": cpu_reference_s()}
+            result |= {"ratios": ratios(result), "memory_mb": memory, "machine": machine}
             print(f"ratios app/rasa {json.dumps(result['ratios'])}; peak RSS MB {memory}")
+            print(
+                f"machine: a fixed loop took {machine['cpu_ref_before_s']} s before the run, "
+                f"{machine['cpu_ref_after_s']} s after",
+                flush=True,
+            )
             runs.append(result)
     stack = "running" if roots is None else "started"
     summary = median_of_runs(runs) | {"runs": args.runs, "stack": stack}

@@ -42,6 +42,7 @@ def test_summary_counts_busy_and_errors_apart_from_answered_turns():
         "p50_ms": 200.0,
         "p95_ms": 400.0,
         "p99_ms": 400.0,
+        "mean_ms": 250.0,
         "turns_per_s": 2.0,
         "answered": 4,
         "busy": 3,
@@ -88,10 +89,16 @@ def test_median_across_runs_goes_through_nested_figures():
 
 
 def test_ratios_are_app_over_rasa_at_equal_load():
-    app = {"think50": {"p50_ms": 120.0, "p95_ms": 300.0}, "saturation": {"best_turns_per_s": 8}}
-    rasa = {"think50": {"p50_ms": 100.0, "p95_ms": 0.0}, "saturation": {"best_turns_per_s": 10}}
+    app = {
+        "think50": {"p50_ms": 120.0, "mean_ms": 130.0, "p95_ms": 300.0},
+        "saturation": {"best_turns_per_s": 8},
+    }
+    rasa = {
+        "think50": {"p50_ms": 100.0, "mean_ms": 100.0, "p95_ms": 0.0},
+        "saturation": {"best_turns_per_s": 10},
+    }
     assert bench.ratios({"app": app, "rasa": rasa}) == {
-        "think50": {"p50": 1.2, "p95": None},  # no division by a zero figure
+        "think50": {"p50": 1.2, "mean": 1.3, "p95": None},  # no division by a zero figure
         "saturation_turns_per_s": 0.8,
     }
     assert bench.ratios({"app": app}) == {}
