@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Each app process keeps the answer texts in memory and checks this often whether
     # another process changed them (the process that takes an edit sees it at once).
     content_refresh_s: float = Field(default=1.0, gt=0)
+    # How often Python hands the interpreter lock between threads (bot/main.py says why).
+    switch_interval_ms: float = Field(default=1.0, gt=0)
     # Telegram (officer alerts now; the citizen front later). Off when no token.
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

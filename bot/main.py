@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,6 +43,11 @@ _INVALID = "Yêu cầu không hợp lệ. Cần gửi JSON có sender_id và tex
 def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> FastAPI:
     """Build the app; engines and clients are created in the lifespan, not at import."""
     settings = settings or get_settings()
+    # Database work runs in a worker thread that needs the interpreter lock back after each
+    # SQLite call; while the event loop is busy it waited up to the default 5 ms switch
+    # interval every time. A 1 ms interval: burst of 50 citizens, same stack, three
+    # alternations, chat API mean over Rasa-direct mean 1.18 -> 1.09 (median).
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
