@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 __all__ = [
     "VIETNAM",
     "Base",
+    "Clock",
     "Database",
     "UtcDateTime",
     "as_utc",
@@ -66,6 +67,10 @@ UtcDateTime = _UtcDateTime()
 def utcnow() -> datetime:
     """Return the current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+# what tells the time: utcnow in service, a test's fake clock (tests/auxil/clock.py) in tests
+Clock = Callable[[], datetime]
 
 
 # Vietnam keeps UTC+7 all year (no daylight saving): a fixed offset needs no tz database.

@@ -25,9 +25,8 @@ from bot.channels import zalo as zalo_channel
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
 from bot.config import Settings, get_settings
-from bot.db import Database, create_engine_from_url, utcnow
+from bot.db import Clock, Database, create_engine_from_url, utcnow
 from bot.faq.cache import ContentCache
-from bot.handoff.outbox import Clock
 from bot.modelops import router as modelops_router
 from bot.modelops.jobs import Trainer
 from bot.modelops.rasa_admin import RasaAdmin

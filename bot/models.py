@@ -3,22 +3,16 @@
 from bot.accounts.models import UserAccount
 from bot.admin.models import AuditEntry, Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
-from bot.channels.zalo.models import InboundEvent, ZaloToken
-from bot.chat.models import ConversationState, ShortPayload
+from bot.channels.inbound import InboundEvent
+from bot.channels.zalo.models import ZaloToken
+from bot.chat.models import ConversationState, ShortPayload, WebInboxMessage
 from bot.communes.models import Commune, FormerUnitRow
 from bot.db import Base
 from bot.faq.models import ContentVersion, FaqEntry, ResponseTemplate
-from bot.handoff.models import (
-    AlertMessage,
-    HandoffTicket,
-    Officer,
-    OutboxMessage,
-    ProcessedUpdate,
-    TicketMessage,
-    WebInboxMessage,
-)
+from bot.handoff.models import AlertMessage, HandoffTicket, Officer, TicketMessage
 from bot.locks import JobLock
 from bot.modelops.models import ModelBuild
+from bot.outbox.models import OutboxMessage
 
 __all__ = [
     "AlertMessage",
@@ -31,7 +25,6 @@ __all__ = [
     "ModelBuild",
     "Officer",
     "OutboxMessage",
-    "ProcessedUpdate",
     "TicketMessage",
     "TrainingQuestion",
     "WebInboxMessage",

@@ -20,8 +20,7 @@ from functools import partial
 from typing import Any
 
 from bot.analytics.service import store_turns, turn_row
-from bot.db import Database
-from bot.handoff.outbox import Clock
+from bot.db import Clock, Database
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,11 @@ from fastapi import FastAPI
 from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
 from bot.channels.telegram.citizens import CitizenFront
 from bot.channels.zalo import ZaloBridge, ZaloSender, ZaloTokens
+from bot.chat.inbox import WebInboxSender
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Clock, Database
 from bot.handoff import alerting, service
-from bot.handoff.outbox import Clock, OutboxWorker, Sender, WebInboxSender
+from bot.outbox import OutboxWorker, Sender
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     worker = OutboxWorker(
         db,
         senders,
+        hooks=[alerting.TicketHook()],
         clock=clock,
         max_attempts=settings.outbox_max_attempts,
         # one send may take connect (5 s) + write + read timeouts, plus pacing: the lease

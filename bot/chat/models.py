@@ -28,3 +28,14 @@ class ShortPayload(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     payload: Mapped[str] = mapped_column(String(1000))
+
+
+class WebInboxMessage(Base):
+    """A message waiting for a web-chat citizen, fetched by the page when it polls."""
+
+    __tablename__ = "web_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(128), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,10 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.chat.identity import Citizen
+from bot.chat.models import WebInboxMessage
 from bot.chat.schemas import SENDER_PATTERN, ChatRequest, ChatResponse, OutgoingMessage
 from bot.chat.service import Gateway
 from bot.db import Database
-from bot.handoff.models import WebInboxMessage
 
 router = APIRouter(tags=["chat"])
 

@@ -33,14 +33,13 @@ from bot.chat.ordering import KeyedLocks
 from bot.chat.rasa_client import RasaClient
 from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
-from bot.db import Database, insert_or_else, utcnow
+from bot.db import Clock, Database, insert_or_else, utcnow
 from bot.faq import service as faq_service
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.schemas import BotResponse, Button
 from bot.handoff import service as handoff
 from bot.handoff import texts
 from bot.handoff.models import HandoffTicket
-from bot.handoff.outbox import Clock
 from bot.handoff.redact import redact
 from nlu.text import fold
 

@@ -24,11 +24,19 @@ from bot.handoff.models import (
     Officer,
     TicketStatus,
 )
-from bot.handoff.outbox import enqueue
+from bot.outbox import Delivered, Job, enqueue
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TELEGRAM", "Routing", "alert_officers", "commune_chats", "edit_alerts", "sweep"]
+__all__ = [
+    "TELEGRAM",
+    "Routing",
+    "TicketHook",
+    "alert_officers",
+    "commune_chats",
+    "edit_alerts",
+    "sweep",
+]
 
 TELEGRAM = "telegram"  # the officers' channel
 
@@ -105,7 +113,7 @@ def alert_officers(
                 "only_while_open": True,
             },
             dedupe_key=f"alert:{ticket.id}:{level}:{chat_id}",
-            ticket_id=ticket.id,
+            subject_id=ticket.id,
             now=now,
         )
 
@@ -152,6 +160,36 @@ def edit_alerts(
                 "officer": value,
             },
             dedupe_key=f"edit:{ticket.id}:{ticket.status}:{alert.id}",
-            ticket_id=ticket.id,
+            subject_id=ticket.id,
             now=now,
         )
+
+
+class TicketHook:
+    """The handoff's part in delivery (``bot.outbox.Hook``).
+
+    An alert not yet sent is dropped once someone claimed the ticket or it closed; an alert
+    or relayed message that went out is remembered, so an officer's reply to it reaches the
+    ticket's citizen.
+    """
+
+    def skip(self, session: Session, job: Job) -> str | None:
+        """Why an alert must not go out any more."""
+        if not (job.payload.get("only_while_open") and job.subject_id):
+            return None
+        ticket = session.get(HandoffTicket, job.subject_id)
+        if ticket is not None and ticket.status != TicketStatus.OPEN:
+            return "the ticket was taken or closed before sending"
+        return None
+
+    def sent(self, session: Session, job: Job, delivered: Delivered) -> None:
+        """Where the ticket's message now is in the officer's chat."""
+        if job.payload.get("record_alert") and job.subject_id and delivered.message_id:
+            session.add(
+                AlertMessage(
+                    ticket_id=job.subject_id,
+                    chat_id=int(job.destination),
+                    message_id=delivered.message_id,
+                    has_buttons=bool(job.payload.get("buttons")),
+                )
+            )

@@ -1,4 +1,4 @@
-"""Tables of the officer handoff: officers, tickets, their messages, the outbox."""
+"""Tables of the officer handoff: officers, tickets, their messages, the alerts sent."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,12 +27,8 @@ __all__ = [
     "Direction",
     "HandoffTicket",
     "Officer",
-    "OutboxMessage",
-    "OutboxStatus",
-    "ProcessedUpdate",
     "TicketMessage",
     "TicketStatus",
-    "WebInboxMessage",
 ]
 
 
@@ -54,14 +49,6 @@ class Direction(StrEnum):
 
     CITIZEN = "citizen"
     OFFICER = "officer"
-
-
-class OutboxStatus(StrEnum):
-    """Delivery state of an outbox row."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    DEAD = "dead"
 
 
 class Officer(Base):
@@ -135,57 +122,3 @@ class AlertMessage(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     has_buttons: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class OutboxMessage(Base):
-    """One message to deliver (alert, relay, notice), retried until sent or dead."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-        # the claim's "no earlier pending row in this chat" check (bot/handoff/outbox.py)
-        Index(
-            "ix_outbox_pending_chat",
-            "channel",
-            "destination",
-            "id",
-            postgresql_where=text("status = 'pending'"),
-            sqlite_where=text("status = 'pending'"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
-    channel: Mapped[str] = mapped_column(String(16))  # telegram | web | zalo
-    destination: Mapped[str] = mapped_column(String(128))  # chat id or sender
-    kind: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("handoff_ticket.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class WebInboxMessage(Base):
-    """A message waiting for a web-chat citizen, fetched by the page when it polls."""
-
-    __tablename__ = "web_inbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sender: Mapped[str] = mapped_column(String(128), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class ProcessedUpdate(Base):
-    """A platform update already handled (Telegram update_id, Zalo msg_id): handled once."""
-
-    __tablename__ = "processed_update"
-
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
-    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -28,8 +28,8 @@ from bot.handoff.models import (
     TicketMessage,
     TicketStatus,
 )
-from bot.handoff.outbox import enqueue
 from bot.handoff.redact import redact
+from bot.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ def citizen_message(session: Session, ticket: HandoffTicket, text: str, *, now: 
                 "record_alert": True,  # replies to the relayed message reach the citizen too
             },
             dedupe_key=f"c2o:{message.id}:{chat_id}",
-            ticket_id=ticket.id,
+            subject_id=ticket.id,
             now=now,
         )
 
@@ -339,6 +339,6 @@ def _to_citizen(
         kind="to_citizen",
         payload={"text": text, "buttons": buttons or []},
         dedupe_key=key,
-        ticket_id=ticket.id,
+        subject_id=ticket.id,
         now=now,
     )

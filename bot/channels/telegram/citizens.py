@@ -31,7 +31,7 @@ from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
 from bot.db import Database
-from bot.handoff.outbox import Clock, enqueue
+from bot.outbox import Clock, enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,8 @@ from telegram.ext import (
 
 from bot.channels.telegram import render
 from bot.channels.telegram.updates import first_time, quietly
-from bot.db import Database
+from bot.db import Clock, Database
 from bot.handoff import alerts, service, views
-from bot.handoff.outbox import Clock
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from telegram.error import (
 from bot.channels.telegram.render import officer_message
 from bot.chat.identity import Citizen
 from bot.chat.render import short_key
-from bot.handoff.outbox import Delivered, Job, PermanentError, RetryLater
+from bot.outbox import Delivered, Job, PermanentError, RetryLater
 
 __all__ = ["TelegramSender"]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from telegram.error import (
     TelegramError,
 )
 
-from bot.handoff.models import ProcessedUpdate
+from bot.channels import inbound
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +19,7 @@ __all__ = ["first_time", "quietly"]
 
 def first_time(session: Session, update_id: int) -> bool:
     """Record the update as handled in the caller's transaction; False if it already was."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(source="telegram", update_id=str(update_id)))
-    except IntegrityError:
-        logger.info("telegram update %s already handled", update_id)
-        return False
-    return True
+    return inbound.first_time(session, "telegram", str(update_id))
 
 
 async def quietly(coro: Any) -> None:

@@ -10,11 +10,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.channels.zalo.models import InboundEvent
+from bot.channels import inbound
 from bot.channels.zalo.sender import TEXT_LIMIT
 from bot.channels.zalo.webhook import MEDIA_EVENTS, verify_signature
 from bot.chat import messages
@@ -24,7 +22,7 @@ from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
 from bot.config import Settings
 from bot.db import Database
-from bot.handoff.outbox import (
+from bot.outbox import (
     Clock,
     Poller,
     enqueue,
@@ -96,17 +94,12 @@ class ZaloBridge(Poller):
 
     async def store(self, key: str, data: dict[str, Any]) -> bool:
         """Keep the event (durably) for the background loop; False if it was seen before."""
-        try:
-            await self._db.run(
-                lambda session: session.add(
-                    InboundEvent(source=CHANNEL, event_id=key, payload=data)
-                )
-            )
-        except IntegrityError:
-            logger.info("zalo event %s already received", key)
-            return False
-        self.wake()
-        return True
+        stored = await self._db.run(
+            partial(inbound.receive, source=CHANNEL, event_id=key, payload=data)
+        )
+        if stored:
+            self.wake()
+        return stored
 
     async def run_forever(self, stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
         """Handle stored events until ``stop`` is set (also those left by a crash)."""
@@ -118,18 +111,8 @@ class ZaloBridge(Poller):
         Different citizens are answered side by side (``parallel`` at a time); one
         citizen's events one after the other, in the order they came.
         """
-        now = self._clock()
         rows = await self._db.run(
-            lambda session: session.execute(
-                select(InboundEvent.id, InboundEvent.event_id, InboundEvent.payload)
-                .where(
-                    InboundEvent.source == CHANNEL,
-                    InboundEvent.status == "pending",
-                    or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until <= now),
-                )
-                .order_by(InboundEvent.id)
-                .limit(batch)
-            ).all()
+            partial(inbound.pending, source=CHANNEL, now=self._clock(), batch=batch)
         )
         by_citizen: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
         for event_id, key, payload in rows:
@@ -154,7 +137,7 @@ class ZaloBridge(Poller):
         """
         try:
             claimed = await self._db.run(
-                partial(_claim_event, event_id=event_id, now=self._clock(), lease=EVENT_LEASE)
+                partial(inbound.claim, row_id=event_id, now=self._clock(), lease=EVENT_LEASE)
             )
             if not claimed:  # another replica has it, or it was handled meanwhile
                 return
@@ -167,7 +150,9 @@ class ZaloBridge(Poller):
                 )
             )
         except Exception as exc:  # rolled back: the event stays pending, up to 5 tries
-            await self._db.run(partial(_failed, event_id=event_id, exc=exc))
+            await self._db.run(
+                partial(inbound.failed, row_id=event_id, exc=exc, max_attempts=_MAX_EVENT_ATTEMPTS)
+            )
 
     async def _replies(self, citizen: Citizen, data: dict[str, Any]) -> list[OutgoingMessage]:
         name = data.get("event_name")
@@ -186,21 +171,6 @@ def _user_id(data: dict[str, Any]) -> str:
     """The follower an event comes from."""
     who = data.get("sender") or data.get("follower") or {}
     return str(who.get("id") or data.get("user_id_by_app"))
-
-
-def _claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take a pending event for this replica (a conditional update decides the race)."""
-    won = session.execute(
-        update(InboundEvent)
-        .where(
-            InboundEvent.id == event_id,
-            InboundEvent.status == "pending",
-            or_(InboundEvent.locked_until.is_(None), InboundEvent.locked_until <= now),
-        )
-        .values(locked_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(won.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _answered(
@@ -222,16 +192,4 @@ def _answered(
             dedupe_key=f"zalo:{key}:{i}",
             now=now,
         )
-    event = session.get_one(InboundEvent, event_id)
-    event.status = "done"
-
-
-def _failed(session: Session, *, event_id: int, exc: Exception) -> None:
-    logger.warning("zalo event %s failed: %s", event_id, exc)
-    event = session.get(InboundEvent, event_id)
-    if event is not None:
-        event.locked_until = None
-        event.attempts += 1
-        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if event.attempts >= _MAX_EVENT_ATTEMPTS:
-            event.status = "dead"
+    inbound.finish(session, event_id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.zalo.tokens import ZaloTokens
 from bot.chat.identity import Citizen
-from bot.handoff.outbox import (
+from bot.outbox import (
     Delivered,
     Job,
     PermanentError,

@@ -16,7 +16,7 @@ from bot import locks
 from bot.channels.zalo.models import ZaloToken
 from bot.config import Settings
 from bot.db import Database
-from bot.handoff.outbox import (
+from bot.outbox import (
     Clock,
     RetryLater,
 )

@@ -12,7 +12,8 @@ from bot.actions import handoff as actions
 from bot.communes import service as communes_service
 from bot.communes.models import Commune
 from bot.db import session_scope
-from bot.handoff.models import HandoffTicket, OutboxMessage
+from bot.handoff.models import HandoffTicket
+from bot.outbox import OutboxMessage
 
 FORM = {"name": actions.FORM}
 
@@ -172,7 +173,7 @@ async def test_the_ticket_is_stored_with_its_alerts_before_the_citizen_gets_its_
         assert ticket.step.startswith("Bước 3. Nhập mã OTP")  # the walkthrough step, by title
         assert [t["who"] for t in ticket.transcript] == ["citizen", "bot"]  # no payload, no form
         [alert] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert"))
-        assert (alert.ticket_id, alert.destination) == (ticket.id, "-100777")
+        assert (alert.subject_id, alert.destination) == (ticket.id, "-100777")
 
 
 async def test_no_call_back_and_an_unknown_commune_still_make_a_ticket(session_factory):

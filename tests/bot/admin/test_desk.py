@@ -11,7 +11,8 @@ from bot.accounts import service as accounts_service
 from bot.communes.models import Commune
 from bot.db import session_scope, utcnow
 from bot.handoff import service
-from bot.handoff.models import HandoffTicket, Officer, OutboxMessage, TicketStatus
+from bot.handoff.models import HandoffTicket, Officer, TicketStatus
+from bot.outbox import OutboxMessage
 from tests.auxil.console import csrf_of, log_in, make_admin
 
 PASSWORD = "officer-password-123"

@@ -8,7 +8,6 @@ the webhook, the web-chat gate and the inbox the web page polls.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,10 @@ from sqlalchemy import func, select
 from bot.communes.models import Commune
 from bot.db import session_scope
 from bot.handoff import service
-from bot.handoff.models import (
-    HandoffTicket,
-    Officer,
-    OutboxMessage,
-    OutboxStatus,
-    TicketStatus,
-)
+from bot.handoff.models import HandoffTicket, Officer, TicketStatus
 from bot.main import create_app
+from bot.outbox import OutboxMessage, OutboxStatus
+from tests.auxil.clock import FakeClock
 from tests.auxil.fake_telegram import FakeTelegram, callback_update, message_update, user
 from tests.auxil.settings import make_settings
 
@@ -34,19 +29,6 @@ PROVINCE_CHAT = -100900
 HUNG = user(101, "Hùng")
 LAN = user(102, "Lan")
 STRANGER = user(555, "Ai đó")
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -396,7 +378,7 @@ def test_outage_delays_alerts_but_loses_and_doubles_none(
         # moving the clock past it mid-send would fake a crashed worker)
         with session_scope(session_factory) as session:
             rows = session.scalars(
-                select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+                select(OutboxMessage).where(OutboxMessage.subject_id == ticket_id)
             ).all()
             in_flight = any(r.locked_until is not None for r in rows)
             return sum(r.attempts for r in rows) >= 1 and not in_flight
@@ -412,7 +394,7 @@ def test_outage_delays_alerts_but_loses_and_doubles_none(
     assert sorted(m["chat_id"] for m in telegram.sent) == [HUNG["id"], LAN["id"]]
     with session_scope(session_factory) as session:
         rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+            select(OutboxMessage).where(OutboxMessage.subject_id == ticket_id)
         ).all()
         assert all(r.status == OutboxStatus.SENT for r in rows)
         assert sum(r.attempts for r in rows) == 5  # 3 failed + 2 delivered

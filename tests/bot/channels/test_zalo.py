@@ -18,14 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot import migrate
+from bot.channels.inbound import InboundEvent
 from bot.channels.zalo import merge_bubbles, signature, zalo_message
-from bot.channels.zalo.models import InboundEvent, ZaloToken
+from bot.channels.zalo.models import ZaloToken
 from bot.chat import messages
 from bot.chat.schemas import OutgoingMessage
 from bot.db import create_engine_from_url, session_scope
 from bot.faq.schemas import Button
-from bot.handoff.models import OutboxMessage, OutboxStatus
 from bot.main import create_app
+from bot.outbox import OutboxMessage, OutboxStatus
 from tests.auxil.fake_zalo import APP_ID, APP_SECRET, FIRST_REFRESH, OA_SECRET_KEY, FakeZalo
 from tests.auxil.settings import make_settings
 

@@ -9,7 +9,7 @@ from bot.chat.render import expand_key, short_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.db import session_scope
 from bot.faq.schemas import Button
-from bot.handoff.models import OutboxMessage
+from bot.outbox import OutboxMessage
 
 
 def test_short_texts_stay_whole():

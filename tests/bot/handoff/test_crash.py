@@ -16,7 +16,8 @@ from bot.communes.models import Commune
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope, utcnow
 from bot.handoff import service
-from bot.handoff.models import Officer, OutboxMessage, OutboxStatus
+from bot.handoff.models import Officer
+from bot.outbox import OutboxMessage, OutboxStatus
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.net import free_port
 

@@ -33,7 +33,8 @@ from bot.communes.models import Commune
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import session_scope, utcnow
 from bot.handoff import service
-from bot.handoff.models import AlertMessage, Officer, OutboxMessage, OutboxStatus
+from bot.handoff.models import AlertMessage, Officer
+from bot.outbox import OutboxMessage, OutboxStatus
 from tests.auxil.db import make_seeded_db
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.net import free_port

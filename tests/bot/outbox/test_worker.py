@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot import migrate
 from bot.db import Database, create_engine_from_url, session_scope
-from bot.handoff.models import OutboxMessage, OutboxStatus
-from bot.handoff.outbox import Delivered, OutboxWorker, PermanentError, RetryLater, enqueue
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from bot.outbox import (
+    Delivered,
+    OutboxMessage,
+    OutboxStatus,
+    OutboxWorker,
+    PermanentError,
+    RetryLater,
+    enqueue,
+)
+from tests.auxil.clock import FakeClock
 
 
 class Recorder:
@@ -66,14 +66,14 @@ def rows(factory):
 
 
 def test_enqueue_is_idempotent_on_its_key(session_factory):
-    clock = Clock()
+    clock = FakeClock()
     add_rows(session_factory, 3, clock)
     add_rows(session_factory, 3, clock)
     assert len(rows(session_factory)) == 3
 
 
 def test_failures_back_off_then_deliver_once(session_factory):
-    clock = Clock()
+    clock = FakeClock()
     add_rows(session_factory, 1, clock)
     sender = Recorder([ConnectionError("down"), RetryLater("429", after=7)])
     worker = OutboxWorker(Database(session_factory, threads=4), {"telegram": sender}, clock=clock)
@@ -97,7 +97,7 @@ def test_failures_back_off_then_deliver_once(session_factory):
 
 
 def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
-    clock = Clock()
+    clock = FakeClock()
     add_rows(session_factory, 2, clock)
     sender = Recorder(
         [PermanentError("Forbidden: bot was blocked by the user")] + [TimeoutError()] * 3
@@ -115,7 +115,7 @@ def test_permanent_errors_and_too_many_attempts_are_dead(session_factory):
 
 
 def test_a_crashed_workers_lease_expires(session_factory):
-    clock = Clock()
+    clock = FakeClock()
     add_rows(session_factory, 1, clock)
     crashed = OutboxWorker(
         Database(session_factory, threads=4), {"telegram": Recorder()}, clock=clock, lease_s=60
@@ -130,7 +130,7 @@ def test_a_crashed_workers_lease_expires(session_factory):
 
 
 def test_rows_of_channels_without_a_sender_wait(session_factory):
-    clock = Clock()
+    clock = FakeClock()
     add_rows(session_factory, 1, clock)
     worker = OutboxWorker(Database(session_factory, threads=4), {"zalo": Recorder()}, clock=clock)
     assert asyncio.run(worker.run_once()) == 0
@@ -139,7 +139,7 @@ def test_rows_of_channels_without_a_sender_wait(session_factory):
 
 def test_two_workers_on_postgresql_never_send_a_row_twice(pg_url):
     migrate.upgrade(pg_url)
-    clock = Clock()
+    clock = FakeClock()
     setup = sessionmaker(create_engine_from_url(pg_url), expire_on_commit=False)
     add_rows(setup, 60, clock)
     sender = Recorder(delay=0.005)
@@ -171,7 +171,7 @@ def test_two_workers_on_postgresql_never_send_a_row_twice(pg_url):
 def test_a_late_outcome_does_not_overwrite_the_next_workers(session_factory):
     """A send outlived its lease and another worker delivered the row: the first worker's
     late failure must not turn the sent row dead (nor its late success record it twice)."""
-    clock = Clock()
+    clock = FakeClock()
     add_rows(session_factory, 1, clock)
     slow = OutboxWorker(
         Database(session_factory, threads=4),
@@ -191,3 +191,43 @@ def test_a_late_outcome_does_not_overwrite_the_next_workers(session_factory):
     row = rows(session_factory)[0]
     assert row.status == OutboxStatus.SENT and row.last_error is None
     assert other.delivered == [row.id]
+
+
+class Hook:
+    """A producer's rules: rows it marks "drop" are not sent; sent rows are remembered."""
+
+    def __init__(self) -> None:
+        self.sent_rows: list[tuple[int | None, int | None]] = []
+
+    def skip(self, session, job):
+        return "dropped by its producer" if job.payload.get("drop") else None
+
+    def sent(self, session, job, delivered):
+        self.sent_rows.append((job.subject_id, delivered.message_id))
+
+
+def test_hooks_drop_rows_before_sending_and_hear_of_each_send(session_factory):
+    clock = FakeClock()
+    with session_scope(session_factory) as session:
+        for i, drop in enumerate([False, True]):
+            enqueue(
+                session,
+                channel="telegram",
+                destination=str(2000 + i),
+                kind="alert",
+                payload={"text": "x", "drop": drop},
+                dedupe_key=f"hook:{i}",
+                subject_id=70 + i,
+                now=clock(),
+            )
+    hook, sender = Hook(), Recorder()
+    worker = OutboxWorker(
+        Database(session_factory, threads=4), {"telegram": sender}, hooks=[hook], clock=clock
+    )
+    asyncio.run(worker.drain())
+    kept, dropped = rows(session_factory)
+    assert sender.delivered == [kept.id]  # the dropped row never reached the platform
+    assert hook.sent_rows == [(70, 1)]
+    assert kept.status == dropped.status == OutboxStatus.SENT  # nothing left to retry
+    assert kept.last_error is None
+    assert dropped.last_error == "skipped: dropped by its producer"

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -27,15 +27,8 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
-from bot.db import Database, utcnow
-from bot.handoff.models import (
-    AlertMessage,
-    HandoffTicket,
-    OutboxMessage,
-    OutboxStatus,
-    TicketStatus,
-    WebInboxMessage,
-)
+from bot.db import Clock, Database, utcnow
+from bot.outbox.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +36,14 @@ __all__ = [
     "Clock",
     "Poller",
     "Delivered",
+    "Hook",
+    "Job",
     "OutboxWorker",
     "PermanentError",
     "RetryLater",
     "Sender",
     "enqueue",
 ]
-
-Clock = Callable[[], datetime]
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal, not an error
@@ -69,8 +62,9 @@ class PermanentError(Exception):
 class Delivered:
     """What the platform gave back, and what to store with the "sent" mark.
 
-    ``message_id``: Telegram's, for replies to alerts. ``store``: rows added in the
-    transaction that marks the message sent (the web chat's inbox).
+    ``message_id``: the platform's (Telegram's, so replies to an alert find its ticket).
+    ``store``: rows added in the transaction that marks the message sent (the web chat's
+    inbox).
     """
 
     message_id: int | None = None
@@ -86,7 +80,7 @@ class Job:
     destination: str
     kind: str
     payload: dict[str, Any]
-    ticket_id: int | None
+    subject_id: int | None
     attempts: int
 
 
@@ -102,6 +96,22 @@ class Sender(Protocol):
         ...
 
 
+class Hook(Protocol):
+    """What a producer adds to delivery, in the worker's transactions (a worker thread).
+
+    The outbox knows nothing of what its rows are about; the handoff, for one, drops an
+    alert whose ticket was claimed meanwhile and remembers where each alert went.
+    """
+
+    def skip(self, session: Session, job: Job) -> str | None:
+        """Why ``job`` must not be sent any more (it is marked sent unsent), or None."""
+        ...
+
+    def sent(self, session: Session, job: Job, delivered: Delivered) -> None:
+        """Rows to write with the "sent" mark."""
+        ...
+
+
 def enqueue(
     session: Session,
     *,
@@ -110,7 +120,7 @@ def enqueue(
     kind: str,
     payload: dict[str, Any],
     dedupe_key: str,
-    ticket_id: int | None = None,
+    subject_id: int | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage | None:
     """Add a row unless one with the same key exists (idempotent producers)."""
@@ -123,7 +133,7 @@ def enqueue(
         destination=destination,
         kind=kind,
         payload=payload,
-        ticket_id=ticket_id,
+        subject_id=subject_id,
         next_attempt_at=now or utcnow(),
     )
     try:
@@ -173,6 +183,7 @@ class OutboxWorker(Poller):
         db: Database,
         senders: Mapping[str, Sender],
         *,
+        hooks: Sequence[Hook] = (),
         clock: Clock = utcnow,
         lease_s: float = 60.0,
         max_attempts: int = 15,
@@ -182,6 +193,7 @@ class OutboxWorker(Poller):
         self._db = db
         self._parallel = parallel
         self._senders = dict(senders)
+        self._hooks = tuple(hooks)
         self._clock = clock
         self._lease = timedelta(seconds=lease_s)
         self._max_attempts = max_attempts
@@ -239,12 +251,13 @@ class OutboxWorker(Poller):
                 destination=row.destination,
                 kind=row.kind,
                 payload=dict(row.payload),
-                ticket_id=row.ticket_id,
+                subject_id=row.subject_id,
                 attempts=row.attempts + 1,
             )
-            if self._stale(session, job):
-                self._succeed(session, job, Delivered(), now=now)
-                self._note(session, job, "skipped: the ticket was taken or closed before sending")
+            reason = next(filter(None, (hook.skip(session, job) for hook in self._hooks)), None)
+            if reason is not None:
+                self._succeed(session, job, None, now=now)
+                session.get_one(OutboxMessage, job.id).last_error = f"skipped: {reason}"
                 continue
             jobs.append(self._senders[job.channel].prepare(session, job))
         return jobs
@@ -319,34 +332,19 @@ class OutboxWorker(Poller):
         else:
             self._fail(session, job, f"{type(outcome).__name__}: {outcome}")
 
-    @staticmethod
-    def _stale(session: Session, job: Job) -> bool:
-        # An alert or re-alert that has not gone out yet is pointless once someone claimed.
-        if not (job.payload.get("only_while_open") and job.ticket_id):
-            return False
-        ticket = session.get(HandoffTicket, job.ticket_id)
-        return ticket is not None and ticket.status != TicketStatus.OPEN
-
-    @staticmethod
-    def _note(session: Session, job: Job, note: str) -> None:
-        row = session.get_one(OutboxMessage, job.id)
-        row.last_error = note
-
-    def _succeed(self, session: Session, job: Job, delivered: Delivered, *, now: datetime) -> None:
+    def _succeed(
+        self, session: Session, job: Job, delivered: Delivered | None, *, now: datetime
+    ) -> None:
+        """Mark the row sent; ``delivered`` None: skipped by a hook, never sent."""
         row = session.get_one(OutboxMessage, job.id)
         row.status = OutboxStatus.SENT
         row.sent_at = now
         row.locked_until = None
         row.last_error = None
-        if job.payload.get("record_alert") and job.ticket_id and delivered.message_id:
-            session.add(
-                AlertMessage(
-                    ticket_id=job.ticket_id,
-                    chat_id=int(job.destination),
-                    message_id=delivered.message_id,
-                    has_buttons=bool(job.payload.get("buttons")),
-                )
-            )
+        if delivered is None:
+            return
+        for hook in self._hooks:
+            hook.sent(session, job, delivered)
         session.add_all(delivered.store)
 
     def _fail(
@@ -368,15 +366,3 @@ class OutboxWorker(Poller):
         delay = after if after is not None else backoff_s(job.attempts)
         row.next_attempt_at = self._clock() + timedelta(seconds=delay)
         logger.warning("outbox row %s retry in %.1fs: %s", job.id, delay, error)
-
-
-class WebInboxSender:
-    """Web-chat citizens: the message waits in their inbox until the page polls it."""
-
-    def prepare(self, session: Session, job: Job) -> Job:
-        """Nothing to look up."""
-        return job
-
-    async def deliver(self, job: Job) -> Delivered:
-        """Store the message for the web page (same transaction as marking it sent)."""
-        return Delivered(store=(WebInboxMessage(sender=job.destination, payload=job.payload),))
