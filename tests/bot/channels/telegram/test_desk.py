@@ -485,7 +485,7 @@ def test_long_polling_when_no_webhook_is_set(db_url, session_factory, communes, 
         )
 
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "telegram"
 
 
 def test_recorded_telegram_updates_are_understood(app_client, telegram):

@@ -30,7 +30,7 @@ from bot.outbox import OutboxMessage, OutboxStatus
 from tests.auxil.fake_zalo import APP_ID, APP_SECRET, FIRST_REFRESH, OA_SECRET_KEY, FakeZalo
 from tests.auxil.settings import make_settings
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "zalo"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "zalo"
 USER = "246845883529197922"
 
 
