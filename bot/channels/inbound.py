@@ -47,9 +47,13 @@ class InboundEvent(Base):
 
 def receive(
     session: Session, source: str, event_id: str, payload: dict[str, Any] | None = None
-) -> bool:
-    """Store the event as pending in the caller's transaction; False if it came before."""
-    return _add(session, InboundEvent(source=source, event_id=event_id, payload=payload or {}))
+) -> int | None:
+    """Store the event as pending in the caller's transaction; its row id, or None."""
+    event = InboundEvent(source=source, event_id=event_id, payload=payload or {})
+    if not _add(session, event):
+        return None
+    session.flush()
+    return event.id
 
 
 def first_time(session: Session, source: str, event_id: str) -> bool:

@@ -59,16 +59,19 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         app.state.zalo = ZaloBridge(
             db, gateway=app.state.gateway, settings=settings, clock=clock, wake_outbox=worker.wake
         )
+    fronts = [app.state.zalo] if app.state.zalo is not None else []
     if application is not None:
         desk = OfficerDesk(db, clock=clock, routing=routing)
         desk.register(application)
-        CitizenFront(
+        citizens = CitizenFront(
             db,
             gateway=app.state.gateway,
             clock=clock,
             wake=worker.wake,
             desk=desk,
-        ).register(application)
+        )
+        citizens.register(application)
+        fronts.append(citizens.front)
         await application.initialize()
         await application.start()
         if application.updater is not None:  # long polling (no webhook URL)
@@ -90,25 +93,25 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         await db.run(lambda session: alerting.sweep(session, now=now, routing=routing))
 
     stop = asyncio.Event()
-    task = None
-    zalo_task = None
-    if app.state.zalo is not None:
-        zalo_task = asyncio.create_task(
-            app.state.zalo.run_forever(stop, poll_s=settings.outbox_poll_s)
-        )
+    # each channel's stored updates: those that came by webhook, or that a crash left
+    tasks = [
+        asyncio.create_task(front.run_forever(stop, poll_s=settings.outbox_poll_s))
+        for front in fronts
+    ]
     if settings.outbox_worker:
-        task = asyncio.create_task(
-            worker.run_forever(stop, poll_s=settings.outbox_poll_s, tick=tick)
+        tasks.append(
+            asyncio.create_task(worker.run_forever(stop, poll_s=settings.outbox_poll_s, tick=tick))
         )
     try:
         yield
     finally:
         stop.set()
         worker.wake()
-        for running_task in (task, zalo_task):
-            if running_task is not None:
-                with suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(running_task, timeout=15)
+        for front in fronts:
+            front.wake()
+        for running_task in tasks:
+            with suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(running_task, timeout=15)
         if zalo_http is not None:
             await zalo_http.aclose()
         if application is not None:

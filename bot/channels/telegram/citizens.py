@@ -1,17 +1,17 @@
 """Citizens on Telegram: the same assistant as the web chat, with native buttons.
 
-Private chats only (groups are for officers). Each update is handled once: its
-``update_id`` is stored in the same transaction as the replies it produced, and the
-replies go out through the outbox (retried, in order per chat, split at 4,096 chars).
+Private chats only (groups are for officers). Telegram's side of the channel boundary
+(``bot.channels.front``): each handler turns its update into a stored message under its
+``update_id`` and the ``Front`` answers it once, in order per chat; the replies go out
+through the outbox (retried, in order per chat, split at 4,096 chars).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -22,20 +22,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.front import Front, Incoming, Media
 from bot.channels.telegram.desk import OfficerDesk
-from bot.channels.telegram.updates import first_time, quietly
+from bot.channels.telegram.updates import quietly
 from bot.chat import messages
 from bot.chat.identity import Channel, Citizen
-from bot.chat.ordering import KeyedLocks
 from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
-from bot.db import Database
-from bot.outbox import Clock, enqueue
+from bot.db import Clock, Database
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHANNEL", "MESSAGE_LIMIT", "CitizenFront", "enqueue_replies"]
+__all__ = ["CHANNEL", "MESSAGE_LIMIT", "CitizenFront", "TelegramAdapter"]
 
 CHANNEL = Channel.TELEGRAM.value
 MESSAGE_LIMIT = 4096
@@ -51,33 +50,36 @@ HELP = OutgoingMessage(
 STALE_BUTTON = "Nút này đã cũ. Bạn gõ câu hỏi hoặc gửi /menu nhé."
 
 
-def enqueue_replies(
-    session: Session,
-    *,
-    sender: str,
-    replies: Sequence[OutgoingMessage],
-    key: str,
-    now: datetime | None = None,
-) -> None:
-    """Queue replies for a Telegram chat: long texts split, buttons on the last part."""
-    n = 0
-    for reply in replies:
-        parts = split_text(reply.text, MESSAGE_LIMIT) or [reply.text]
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            enqueue(
-                session,
-                channel=CHANNEL,
-                destination=sender,
-                kind="reply",
-                payload={
-                    "text": part,
-                    "buttons": [b.model_dump() for b in reply.buttons] if last else [],
-                },
-                dedupe_key=f"{key}:{n}",
-                now=now,
-            )
-            n += 1
+class TelegramAdapter:
+    """Telegram's side of the boundary: stored updates in, messages of 4,096 chars out.
+
+    A handler stores the chat id with the texts to ask, the media sent, or its own reply.
+    """
+
+    channel = Channel.TELEGRAM
+
+    def parse(self, payload: dict[str, Any]) -> Incoming:
+        """The message a handler stored."""
+        citizen = Citizen.telegram(payload["chat_id"])
+        media = payload.get("media")
+        reply = payload.get("reply")
+        return Incoming(
+            citizen,
+            texts=tuple(payload.get("texts") or ()),
+            media=Media(media) if media else None,
+            reply=OutgoingMessage.model_validate(reply) if reply else None,
+        )
+
+    def render(self, replies: Sequence[OutgoingMessage]) -> list[dict[str, Any]]:
+        """Long texts split at sentence ends; the buttons go under the last part."""
+        payloads: list[dict[str, Any]] = []
+        for reply in replies:
+            parts = split_text(reply.text, MESSAGE_LIMIT) or [reply.text]
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                buttons = [b.model_dump() for b in reply.buttons] if last else []
+                payloads.append({"text": part, "buttons": buttons})
+        return payloads
 
 
 class CitizenFront:
@@ -93,11 +95,7 @@ class CitizenFront:
         desk: OfficerDesk,
     ) -> None:
         self._db = db
-        self._gateway = gateway
-        self._clock = clock
-        # updates are handled concurrently: each chat's still one after the other, in order
-        self._chats = KeyedLocks()
-        self._wake = wake
+        self.front = Front(db, TelegramAdapter(), gateway=gateway, clock=clock, wake_outbox=wake)
         self._desk = desk
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -120,7 +118,7 @@ class CitizenFront:
         """A typed message: ask the assistant."""
         message = update.effective_message
         if message is not None and message.text:
-            await self._ask(update, [message.text])
+            await self._take(update, texts=[message.text])
 
     async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button of a reply: its payload is the citizen's next message."""
@@ -135,77 +133,51 @@ class CitizenFront:
         await quietly(query.answer())
         # the question is answered: its keyboard goes, so it cannot be pressed twice
         await quietly(query.edit_message_reply_markup(reply_markup=None))
-        await self._ask(update, [payload])
+        await self._take(update, texts=[payload])
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Welcome and topic menu (officers get their help)."""
         if await self._officer(update):
             await self._desk.on_help(update, context)
         elif _private(update):
-            await self._ask(update, ["/greet"])
+            await self._take(update, texts=["/greet"])
 
     async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """How to use the assistant."""
         if await self._officer(update):
             await self._desk.on_help(update, context)
         elif _private(update):
-            await self._send_fixed(update, HELP)
+            await self._take(update, reply=HELP.model_dump())
 
     async def on_menu(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """The topic menu."""
-        await self._ask(update, ["/show_menu"])
+        await self._take(update, texts=["/show_menu"])
 
     async def on_restart(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Forget the conversation (Rasa's /restart) and greet again."""
-        await self._ask(update, ["/restart", "/greet"])
+        await self._take(update, texts=["/restart", "/greet"])
 
     async def on_photo(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A photo, maybe of an error screen: ask for the words, or an officer."""
-        await self._send_fixed(update, messages.PHOTO)
+        await self._take(update, media=Media.PHOTO)
 
     async def on_other(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, voice, files, locations: please type."""
-        await self._send_fixed(update, messages.NOT_TEXT)
+        await self._take(update, media=Media.OTHER)
 
     # --- helpers -------------------------------------------------------------------------
     async def _officer(self, update: Update) -> bool:
         user = update.effective_user
         return user is not None and await self._desk.is_officer(user.id)
 
-    async def _ask(self, update: Update, texts: list[str]) -> None:
-        """Claim the update (once), ask the gateway (no session open), queue the replies."""
+    async def _take(self, update: Update, **message: Any) -> None:
+        """Store the update as a message (once, under its id) and answer it now."""
         chat = update.effective_chat
         if chat is None:
             return
         citizen = Citizen.telegram(chat.id)
-        update_id = update.update_id
-        async with self._chats.hold(citizen.sender):  # first thing: keeps the chat's order
-            if not await self._db.run(lambda session: first_time(session, update_id)):
-                return
-            replies: list[OutgoingMessage] = []
-            for text in texts:
-                replies += await self._gateway.answer(citizen, text)
-            await self._queue(citizen, update_id, replies)
-
-    async def _send_fixed(self, update: Update, reply: OutgoingMessage) -> None:
-        chat = update.effective_chat
-        if chat is None:
-            return
-        update_id, citizen = update.update_id, Citizen.telegram(chat.id)
-        async with self._chats.hold(citizen.sender):
-            if await self._db.run(lambda session: first_time(session, update_id)):
-                await self._queue(citizen, update_id, [reply])
-
-    async def _queue(
-        self, citizen: Citizen, update_id: int, replies: list[OutgoingMessage]
-    ) -> None:
-        now = self._clock()
-        await self._db.run(
-            lambda session: enqueue_replies(
-                session, sender=citizen.sender, replies=replies, key=f"tg:{update_id}", now=now
-            )
-        )
-        self._wake()
+        payload = {"chat_id": chat.id, **message}
+        await self.front.take(str(update.update_id), payload, citizen.sender)
 
 
 def _private(update: Update) -> bool:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from bot.channels.telegram.citizens import MESSAGE_LIMIT, enqueue_replies
+from bot.channels.telegram.citizens import MESSAGE_LIMIT, TelegramAdapter
 from bot.chat.render import expand_key, short_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.db import session_scope
 from bot.faq.schemas import Button
-from bot.outbox import OutboxMessage
 
 
 def test_short_texts_stay_whole():
@@ -32,19 +29,14 @@ def test_a_sentence_longer_than_the_limit_is_cut_at_a_space():
     assert " ".join(parts).split() == ["chữ"] * 50
 
 
-def test_long_reply_becomes_ordered_rows_with_buttons_on_the_last(session_factory):
+def test_a_long_telegram_reply_becomes_ordered_parts_with_buttons_on_the_last():
     reply = OutgoingMessage(
         text="Câu. " * 2000, buttons=[Button(title="Xem các chủ đề", payload="/show_menu")]
     )
-    with session_scope(session_factory) as session:
-        enqueue_replies(session, sender="tg:5", replies=[reply], key="tg:1")
-        enqueue_replies(
-            session, sender="tg:5", replies=[reply], key="tg:1"
-        )  # redelivered: no new rows
-    with session_scope(session_factory) as session:
-        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        assert len(rows) == 3
-        assert [bool(r.payload["buttons"]) for r in rows] == [False, False, True]
+    parts = TelegramAdapter().render([reply, OutgoingMessage(text="Còn gì nữa không?")])
+    assert [len(p["text"]) <= MESSAGE_LIMIT for p in parts] == [True] * 4
+    assert [bool(p["buttons"]) for p in parts] == [False, False, True, False]
+    assert " ".join(p["text"] for p in parts[:3]) == reply.text.strip()
 
 
 def test_short_keys_fit_telegram_and_come_back(session_factory):
