@@ -67,8 +67,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
             app.state.rasa = RasaClient(
                 http, settings.rasa_urls, slow_timeout_s=settings.rasa_swap_timeout_s
             )
+            app.state.content = ContentCache(app.state.db, refresh_s=settings.content_refresh_s)
             app.state.gateway = Gateway(
-                app.state.db, app.state.rasa, limits=Limits.from_settings(settings), clock=clock
+                app.state.db,
+                app.state.rasa,
+                limits=Limits.from_settings(settings),
+                clock=clock,
+                texts=app.state.content,
             )
             model_api = RasaAdmin(http, settings.rasa_urls, settings.rasa_token.get_secret_value())
             server = ModelServer(app.state.db, settings, model_api, clock=clock)
@@ -76,7 +81,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
             app.state.turns = TurnRecorder(
                 app.state.db, clock=clock, interval_s=settings.analytics_flush_s
             )
-            app.state.content = ContentCache(app.state.db, refresh_s=settings.content_refresh_s)
             async with (
                 app.state.turns.running(),
                 app.state.content.running(),

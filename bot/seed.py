@@ -10,13 +10,13 @@ from bot.admin import content as admin_content
 from bot.communes.service import COMMUNES_CSV, seed_communes
 from bot.faq import content as faq_content
 from bot.faq import service as faq_service
+from bot.faq.fixed import APP_TEXTS_FILE
 from bot.walkthrough.content import walkthrough_responses
 from bot.walkthrough.flow import load_flow
 
 __all__ = ["APP_TEXTS_FILE", "WALKTHROUGH_FILE", "seed_database"]
 
 WALKTHROUGH_FILE = Path("data") / "walkthrough.yml"
-APP_TEXTS_FILE = Path("data") / "app_texts.yml"  # texts the app sends without Rasa
 
 
 def seed_database(*, session: Session, root: Path) -> tuple[int, int, int]:

@@ -51,7 +51,6 @@ _YES = {"dung", "dung roi", "co", "phai", "vang", "da", "u", "uh", "ok", "oke", 
 _NO = {"khong", "ko", "k", "sai", "khong phai", "khong dung", "sai roi", "no"}
 _NO_CALL = {"khong", "ko", "k", "khong can", "khong can goi lai", "khong can goi", "thoi"}
 _UNKNOWN = {"khong ro", "khong biet", "ko biet", "ko ro", "toi khong ro xa"}
-_CANCEL = {"huy", "huy yeu cau", "thoi khong can nua", "dung lai", "khong can nua", "/wt_stop"}
 _PHONE_RE = re.compile(r"^(?:\+?84|0)(\d{9})$")
 _CODE_RE = re.compile(r"\bHT-?(\d{1,9})\b", re.IGNORECASE)
 _TRANSCRIPT_TURNS = 6
@@ -86,7 +85,8 @@ class ValidateHandoffForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Leave the form when the citizen cancels; validate the answer otherwise."""
-        if _words(str(tracker.latest_message.get("text") or "")) in _CANCEL:
+        typed = str(tracker.latest_message.get("text") or "")
+        if texts.says_cancel(typed) or _words(typed) == "/wt_stop":
             return [SlotSet("ho_cancelled", True), SlotSet("requested_slot", None)]
         return await super().run(dispatcher, tracker, domain)
 
@@ -267,7 +267,6 @@ class ActionSubmitHandoff(Action):
             response="utter_ho_created",
             code=code,
             commune=where,
-            buttons=[texts.cancel_button()],
         )
         return _reset()
 

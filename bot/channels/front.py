@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -35,6 +35,7 @@ from bot.chat.ordering import KeyedLocks
 from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
 from bot.db import Clock, Database
+from bot.faq.fixed import Fixed
 from bot.outbox import Poller, enqueue
 
 __all__ = ["Adapter", "Front", "Incoming", "Media"]
@@ -67,7 +68,7 @@ class Incoming:
     citizen: Citizen
     texts: tuple[str, ...] = ()
     media: Media | None = None
-    reply: OutgoingMessage | None = field(default=None)
+    reply: Fixed | None = None
 
 
 class Adapter(Protocol):
@@ -192,9 +193,9 @@ class Front(Poller):
 
     async def _replies(self, message: Incoming) -> list[OutgoingMessage]:
         if message.reply is not None:
-            return [message.reply]
+            return [await self._gateway.say(message.reply)]
         if message.media is not None:
-            return [_MEDIA_REPLY[message.media]]
+            return [await self._gateway.say(_MEDIA_REPLY[message.media])]
         replies: list[OutgoingMessage] = []
         for text in message.texts:
             replies += await self._gateway.answer(message.citizen, text)

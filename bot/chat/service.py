@@ -35,13 +35,13 @@ from bot.chat.schemas import OutgoingMessage
 from bot.config import Settings
 from bot.db import Clock, Database, insert_or_else, utcnow
 from bot.faq import service as faq_service
-from bot.faq.exceptions import ResponseMissingError
+from bot.faq.cache import ContentCache
+from bot.faq.fixed import Fixed
 from bot.faq.schemas import BotResponse, Button
 from bot.handoff import service as handoff
 from bot.handoff import texts
 from bot.handoff.models import HandoffTicket
 from bot.handoff.redact import redact
-from nlu.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +94,21 @@ class Gateway:
     """Answers citizen messages of every channel; never raises to the caller."""
 
     def __init__(
-        self, db: Database, rasa: RasaClient, *, limits: Limits = Limits(), clock: Clock = utcnow
+        self,
+        db: Database,
+        rasa: RasaClient,
+        *,
+        limits: Limits = Limits(),
+        clock: Clock = utcnow,
+        texts: ContentCache | None = None,
     ) -> None:
-        """Share one database, one Rasa client and one set of limits per process."""
+        """Share one database, one Rasa client, one set of limits and texts per process.
+
+        ``texts``: the process's copy of the editable texts (None: the seed file's).
+        """
         self._db = db
         self._rasa = rasa
+        self._texts = texts
         self.limits = limits
         self._clock = clock
         self._slots = asyncio.Semaphore(limits.max_in_flight)
@@ -115,11 +125,11 @@ class Gateway:
         """Answer one citizen message, whatever it holds."""
         text = clean_text(text)
         if not text:
-            return [messages.EMPTY]
+            return [await self.say(messages.EMPTY)]
         if len(text) > self.limits.max_chars:
-            return [messages.TOO_LONG]
+            return [await self.say(messages.TOO_LONG)]
         if not _has_words(text):
-            return [messages.NO_WORDS]
+            return [await self.say(messages.NO_WORDS)]
         sender = citizen.sender
         verdict = guard.inspect(text)
         async with self._senders.hold(sender):
@@ -138,14 +148,19 @@ class Gateway:
             replies = await self._ask(citizen, asked, slow=prepared.slow)
             warnings = list(prepared.warnings)
             if replies is None:
-                return [*warnings, messages.BUSY]
-            out = [m for m in map(_to_message, replies) if m is not None] or [messages.NO_REPLY]
+                return [*warnings, await self.say(messages.BUSY)]
+            out = [m for m in map(_to_message, replies) if m is not None]
+            out = out or [await self.say(messages.NO_REPLY)]
             warned = {w.text for w in warnings}
             out = warnings + [m for m in out if m.text not in warned]
             shown = _shown(out)
             if _pairs(shown) != prepared.shown:
                 self._remember_later(sender, shown)
             return out
+
+    async def say(self, text: Fixed) -> OutgoingMessage:
+        """One of the app's own replies, as currently worded (an admin may have edited it)."""
+        return _outgoing(await text.fetch(self._texts))
 
     def _remember_later(self, sender: str, buttons: list[Button]) -> None:
         task = asyncio.create_task(self._remember(sender, buttons))
@@ -199,20 +214,21 @@ def _prepare(
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
     if text == guard.AFTER_PAYLOAD:  # "Lỡ bị lừa rồi" under the warning
-        return _served(session, sender, text, [_template(session, SCAM_AFTER)])
+        return _served(session, sender, text, [_render(session, messages.SCAM_AFTER)])
     warnings = _warnings(session, verdict)
     if verdict is not None and verdict.only_code:  # nothing but a code: the warning is the answer
         return _served(session, sender, text, warnings)
     more = faq_service.parse_more(text)
     if more is not None:  # "Xem thêm" under a long answer: the next screen, no Rasa turn
         part = faq_service.render_more(session=session, key=more[0], part=more[1])
-        return _served(session, sender, text, [_outgoing(part)] if part else [messages.GONE])
+        screen = _render(session, messages.GONE) if part is None else _outgoing(part)
+        return _served(session, sender, text, [screen])
     ticket = handoff.active_ticket(session, sender)
     if ticket is not None:  # an officer has the conversation: relay, do not answer
         replies = _relay(session=session, ticket=ticket, sender=sender, text=text, now=now)
         return _Prepared(text=text, replies=warnings + replies)
     if text == texts.CANCEL_PAYLOAD:  # an old "Hủy yêu cầu" button, the ticket already closed
-        return _Prepared(text=text, replies=[messages.NOTHING_TO_CANCEL])
+        return _Prepared(text=text, replies=[_render(session, messages.NOTHING_TO_CANCEL)])
     # a model swap under way: Rasa answers once the new model is loaded, not "busy"
     slow = locks.holder(session, locks.SERVING, now) is not None
     return _Prepared(text=text, slow=slow, shown=shown, warnings=tuple(warnings))
@@ -224,28 +240,19 @@ def _served(session: Session, sender: str, text: str, replies: list[OutgoingMess
     return _Prepared(text=text, replies=replies)
 
 
-SCAM_WARNING = "utter_scam_guard"
-SCAM_AFTER = "utter_scam_guard_after"
-SCAM_DISTRICT = "utter_scam_guard_district"
-
-
 def _warnings(session: Session, verdict: guard.Verdict | None) -> list[OutgoingMessage]:
     """The scam guard's message for what it found: the steps when it already happened."""
     if verdict is None:
         return []
     if verdict.happened:
-        return [_template(session, SCAM_AFTER)]
+        return [_render(session, messages.SCAM_AFTER)]
     if guard.Sign.DISTRICT in verdict.signs:
-        return [_template(session, SCAM_DISTRICT)]
-    return [_template(session, SCAM_WARNING)]
+        return [_render(session, messages.SCAM_DISTRICT)]
+    return [_render(session, messages.SCAM_WARNING)]
 
 
-def _template(session: Session, name: str) -> OutgoingMessage:
-    try:
-        return _outgoing(faq_service.render_response(session=session, name=name))
-    except ResponseMissingError:  # a database seeded before the guard: the fixed text
-        logger.warning("response %s missing: run `python -m bot init`", name)
-        return messages.SCAM_FALLBACK
+def _render(session: Session, text: Fixed) -> OutgoingMessage:
+    return _outgoing(text.render(session))
 
 
 def _relay(
@@ -256,26 +263,18 @@ def _relay(
     text: str,
     now: datetime,
 ) -> list[OutgoingMessage]:
-    cancel = Button(**texts.cancel_button())
     officer = ticket.claimed_by.name if ticket.claimed_by else None
-    if text == texts.CANCEL_PAYLOAD or _says_cancel(text):
+    if text == texts.CANCEL_PAYLOAD or texts.says_cancel(text):
         handoff.cancel(session, ticket, now=now)
-        out = [OutgoingMessage(text=texts.citizen_cancelled(ticket.code), buttons=[messages.MENU])]
+        notice = texts.cancelled(session, ticket.code)
     elif text.startswith("/"):  # an old button or a command (/start, /menu): nothing to relay
-        out = [OutgoingMessage(text=texts.citizen_waiting(ticket.code, officer), buttons=[cancel])]
+        notice = texts.waiting(session, ticket.code, officer)
     else:
         handoff.citizen_message(session, ticket, text, now=now)
-        out = [OutgoingMessage(text=texts.citizen_relayed(ticket.code, officer), buttons=[cancel])]
+        notice = texts.relayed(session, ticket.code, officer)
+    out = [_outgoing(notice)]
     _remember_buttons(session, sender=sender, buttons=_shown(out))
     return out
-
-
-def _says_cancel(text: str) -> bool:
-    # Typed rather than pressed: "huy yeu cau", "Hủy yêu cầu, hỏi trợ lý".
-    return fold(text.lower()).strip(" .!") in _CANCEL_WORDS
-
-
-_CANCEL_WORDS = {"huy", "huy yeu cau", "huy yeu cau, hoi tro ly", "thoi huy", "khong can nua"}
 
 
 def _shown(replies: list[OutgoingMessage]) -> list[Button]:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import as_utc
+from bot.faq.schemas import BotResponse
 from bot.handoff import alerts, texts
 from bot.handoff.alerting import TELEGRAM, Routing, alert_officers, commune_chats, edit_alerts
 from bot.handoff.models import (
@@ -176,10 +177,9 @@ def claim(
     _to_citizen(
         session,
         ticket,
-        texts.citizen_claimed(ticket.code, officer.name),
+        texts.claimed(session, ticket.code, officer.name),
         key=f"claimed:{ticket.id}",
         now=now,
-        buttons=[texts.cancel_button()],
     )
     return ActResult.DONE, ticket
 
@@ -216,7 +216,7 @@ def resolve(
     _to_citizen(
         session,
         ticket,
-        texts.citizen_resolved(ticket.code, note),
+        texts.resolved(session, ticket.code, note),
         key=f"resolved:{ticket.id}",
         now=now,
     )
@@ -250,7 +250,7 @@ def officer_reply(
     _to_citizen(
         session,
         ticket,
-        texts.citizen_officer_says(officer.name, text),
+        texts.officer_says(session, officer.name, text),
         key=f"o2c:{message.id}",
         now=now,
     )
@@ -324,20 +324,14 @@ def cancel(session: Session, ticket: HandoffTicket, *, now: datetime) -> bool:
 
 # --- outbox helpers --------------------------------------------------------------------
 def _to_citizen(
-    session: Session,
-    ticket: HandoffTicket,
-    text: str,
-    *,
-    key: str,
-    now: datetime,
-    buttons: list[dict[str, str]] | None = None,
+    session: Session, ticket: HandoffTicket, notice: BotResponse, *, key: str, now: datetime
 ) -> None:
     enqueue(
         session,
         channel=ticket.channel,
         destination=ticket.sender,
         kind="to_citizen",
-        payload={"text": text, "buttons": buttons or []},
+        payload={"text": notice.text, "buttons": [b.model_dump() for b in notice.buttons]},
         dedupe_key=key,
         subject_id=ticket.id,
         now=now,

@@ -31,6 +31,7 @@ from bot.chat.render import expand_key, split_text
 from bot.chat.schemas import OutgoingMessage
 from bot.chat.service import Gateway
 from bot.db import Clock, Database
+from bot.faq.fixed import Fixed
 
 logger = logging.getLogger(__name__)
 
@@ -39,21 +40,13 @@ __all__ = ["CHANNEL", "MESSAGE_LIMIT", "CitizenFront", "TelegramAdapter"]
 CHANNEL = Channel.TELEGRAM.value
 MESSAGE_LIMIT = 4096
 KEY_PREFIX = "k:"
-HELP = OutgoingMessage(
-    text=(
-        "Tôi là trợ lý tự động về tài khoản định danh điện tử (VNeID). Bạn cứ gõ câu hỏi, có dấu "
-        "hay không dấu đều được, hoặc bấm nút. Lệnh: /menu – các chủ đề, /restart – bắt đầu lại. "
-        "Tôi không bao giờ hỏi mã OTP, mật khẩu hay mật mã của bạn."
-    ),
-    buttons=[messages.MENU, messages.OFFICER],
-)
-STALE_BUTTON = "Nút này đã cũ. Bạn gõ câu hỏi hoặc gửi /menu nhé."
 
 
 class TelegramAdapter:
     """Telegram's side of the boundary: stored updates in, messages of 4,096 chars out.
 
-    A handler stores the chat id with the texts to ask, the media sent, or its own reply.
+    A handler stores the chat id with the texts to ask, the media sent, or the name of its
+    own reply (``bot.chat.messages``).
     """
 
     channel = Channel.TELEGRAM
@@ -67,7 +60,7 @@ class TelegramAdapter:
             citizen,
             texts=tuple(payload.get("texts") or ()),
             media=Media(media) if media else None,
-            reply=OutgoingMessage.model_validate(reply) if reply else None,
+            reply=Fixed(reply) if reply else None,
         )
 
     def render(self, replies: Sequence[OutgoingMessage]) -> list[dict[str, Any]]:
@@ -95,6 +88,7 @@ class CitizenFront:
         desk: OfficerDesk,
     ) -> None:
         self._db = db
+        self._gateway = gateway
         self.front = Front(db, TelegramAdapter(), gateway=gateway, clock=clock, wake_outbox=wake)
         self._desk = desk
 
@@ -128,7 +122,8 @@ class CitizenFront:
         data = query.data or ""
         payload = await self._db.run(lambda session: expand_key(session, data))
         if payload is None:
-            await quietly(query.answer(STALE_BUTTON, show_alert=True))
+            stale = await self._gateway.say(messages.STALE_BUTTON)
+            await quietly(query.answer(stale.text, show_alert=True))
             return
         await quietly(query.answer())
         # the question is answered: its keyboard goes, so it cannot be pressed twice
@@ -147,7 +142,7 @@ class CitizenFront:
         if await self._officer(update):
             await self._desk.on_help(update, context)
         elif _private(update):
-            await self._take(update, reply=HELP.model_dump())
+            await self._take(update, reply=messages.TELEGRAM_HELP.name)
 
     async def on_menu(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """The topic menu."""

@@ -12,6 +12,7 @@ from bot.actions import handoff as actions
 from bot.communes import service as communes_service
 from bot.communes.models import Commune
 from bot.db import session_scope
+from bot.faq.service import render_response
 from bot.handoff.models import HandoffTicket
 from bot.outbox import OutboxMessage
 
@@ -160,9 +161,11 @@ async def test_the_ticket_is_stored_with_its_alerts_before_the_citizen_gets_its_
     [message] = messages
     assert message["response"] == "utter_ho_created"
     assert message["commune"] == "xã Xốp"
-    assert message["buttons"] == [
-        {"title": "Hủy yêu cầu, hỏi trợ lý", "payload": "/handoff_cancel"}
-    ]
+    with session_scope(session_factory) as session:  # the way back comes with the (editable) text
+        created = render_response(session=session, name="utter_ho_created")
+        assert [b.model_dump() for b in created.buttons] == [
+            {"title": "Hủy yêu cầu, hỏi trợ lý", "payload": "/handoff_cancel"}
+        ]
     assert {e["name"]: e["value"] for e in events}["ho_commune"] is None  # the form is reset
     with session_scope(session_factory) as session:
         ticket = session.scalars(select(HandoffTicket)).one()

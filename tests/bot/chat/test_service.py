@@ -17,6 +17,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
 from bot.db import Database, create_engine_from_url, session_scope, utcnow
 from tests.auxil.rasa_http import fake_rasa, never_called
+from tests.auxil.texts import seeded
 
 
 @pytest.fixture
@@ -37,16 +38,16 @@ async def ask(rasa, text, db=None, max_chars=1500, sender="web:t"):
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u200b\u200b"])
 async def test_empty_text_is_answered_without_rasa(text):
-    assert await ask(fake_rasa(never_called), text) == [messages.EMPTY]
+    assert await ask(fake_rasa(never_called), text) == [seeded(messages.EMPTY)]
 
 
 async def test_overlong_text_is_refused_politely():
-    assert await ask(fake_rasa(never_called), "a" * 10_000) == [messages.TOO_LONG]
+    assert await ask(fake_rasa(never_called), "a" * 10_000) == [seeded(messages.TOO_LONG)]
 
 
 @pytest.mark.parametrize("text", ["😀😀😀", "!!! ???", "👍"])
 async def test_text_without_words_gets_a_hint(text):
-    assert await ask(fake_rasa(never_called), text) == [messages.NO_WORDS]
+    assert await ask(fake_rasa(never_called), text) == [seeded(messages.NO_WORDS)]
 
 
 async def test_replies_are_mapped_with_buttons_and_sender_is_passed(session):
@@ -83,19 +84,19 @@ async def test_replies_are_mapped_with_buttons_and_sender_is_passed(session):
     ],
 )
 async def test_rasa_errors_give_the_busy_message(failure, session):
-    assert await ask(fake_rasa(failure), "otp ko ve", session) == [messages.BUSY]
+    assert await ask(fake_rasa(failure), "otp ko ve", session) == [seeded(messages.BUSY)]
 
 
 async def test_rasa_unreachable_gives_the_busy_message(session):
     def refuse(request):
         raise httpx.ConnectError("refused", request=request)
 
-    assert await ask(fake_rasa(refuse), "otp ko ve", session) == [messages.BUSY]
+    assert await ask(fake_rasa(refuse), "otp ko ve", session) == [seeded(messages.BUSY)]
 
 
 async def test_no_reply_from_rasa_still_answers(session):
     out = await ask(fake_rasa(lambda r: httpx.Response(200, json=[])), "xin chao", session)
-    assert out == [messages.NO_REPLY]
+    assert out == [seeded(messages.NO_REPLY)]
 
 
 def test_busy_message_gives_the_in_person_route():
@@ -234,7 +235,7 @@ async def test_past_the_limits_the_busy_reply_comes_at_once(session):
     while gateway.waiting < 3:  # noqa: ASYNC110 - two at Rasa, three waiting for a slot
         await asyncio.sleep(0.01)
     started = asyncio.get_running_loop().time()
-    assert await gateway.answer(Citizen.web("late"), "xin chao") == [messages.BUSY]
+    assert await gateway.answer(Citizen.web("late"), "xin chao") == [seeded(messages.BUSY)]
     assert asyncio.get_running_loop().time() - started < 1
     release.set()
     assert [(await c)[0].text for c in calls] == ["Chào bạn"] * 5
@@ -251,7 +252,7 @@ async def test_a_message_that_waits_too_long_for_a_slot_gets_the_busy_reply(sess
     gateway = Gateway(session, fake_rasa(slow_rasa), limits=limits)
     first = asyncio.create_task(gateway.answer(Citizen.web("a"), "xin chao"))
     await asyncio.sleep(0.05)
-    assert await gateway.answer(Citizen.web("b"), "xin chao") == [messages.BUSY]
+    assert await gateway.answer(Citizen.web("b"), "xin chao") == [seeded(messages.BUSY)]
     release.set()
     assert (await first)[0].text == "Chào bạn"
 
@@ -298,4 +299,4 @@ async def test_more_of_a_long_answer_comes_from_the_database_without_rasa(sessio
     assert third[0].text == "Gọi ngân hàng."
     assert "Chủ đề khác" in [b.title for b in third[0].buttons]
     stale = await gateway.answer(citizen, more_payload("scam_warning", 5))
-    assert stale == [messages.GONE]
+    assert stale == [seeded(messages.GONE)]
