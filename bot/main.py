@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot import admin, chat, faq, web
+from bot import admin, web
 from bot.admin import accounts as admin_accounts
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
@@ -22,10 +22,12 @@ from bot.analytics.recorder import TurnRecorder
 from bot.channels import runner
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
+from bot.chat import router as chat_router
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
 from bot.config import Settings, get_settings
 from bot.db import Clock, Database, create_engine_from_url, utcnow
+from bot.faq import router as faq_router
 from bot.faq.cache import ContentCache
 from bot.modelops import router as modelops_router
 from bot.modelops.jobs import Trainer
@@ -115,8 +117,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.include_router(chat.router)
-    app.include_router(faq.router)
+    app.include_router(chat_router.router)
+    app.include_router(faq_router.router)
     app.include_router(admin.router)
     app.include_router(admin_desk.router)  # before insights: /admin/export/officers.csv
     app.include_router(admin_insights.router)

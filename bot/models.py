@@ -1,8 +1,9 @@
 """Every table, imported in one place for Alembic."""
 
 from bot.accounts.models import UserAccount
-from bot.admin.models import AuditEntry, Revision
+from bot.admin.models import Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
+from bot.audit import AuditEntry
 from bot.channels.inbound import InboundEvent
 from bot.channels.zalo.models import ZaloToken
 from bot.chat.models import ConversationState, ShortPayload, WebInboxMessage

@@ -1,17 +1,35 @@
-"""Account logic: password hashing, first admin, login check."""
+"""Account logic: password hashing, first admin, logging in and out (throttled, audited)."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import audit
 from bot.accounts.models import UserAccount
+from bot.handoff.models import Officer
 
-__all__ = ["ROLES", "authenticate", "create_account", "create_first_admin", "set_password"]
+__all__ = [
+    "ROLES",
+    "AccountError",
+    "Refused",
+    "add_account",
+    "listing",
+    "remove_account",
+    "reset_account",
+    "authenticate",
+    "create_account",
+    "create_first_admin",
+    "log_in",
+    "log_out",
+    "set_password",
+]
 
 ROLES = ("admin", "officer", "viewer")
 MIN_PASSWORD = 12
@@ -64,3 +82,102 @@ def set_password(account: UserAccount, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password needs {MIN_PASSWORD}+ characters")
     account.password_hash = _hasher.hash(password)
+
+
+class Refused(StrEnum):
+    """Why a login did not open a session."""
+
+    THROTTLED = "login_throttled"  # too many failures for the account or the address
+    WRONG = "login_failed"  # unknown user or wrong password
+
+
+def log_in(
+    session: Session, *, username: str, password: str, ip: str, now: datetime
+) -> UserAccount | Refused:
+    """The account, or why not; every attempt is in the audit log (which throttles)."""
+    if audit.login_blocked(session, username=username, ip=ip, now=now):
+        audit.record(session, username=username, action=Refused.THROTTLED, ip=ip)
+        return Refused.THROTTLED
+    account = authenticate(session=session, username=username, password=password)
+    if account is None:
+        audit.record(session, username=username, action=Refused.WRONG, ip=ip)
+        return Refused.WRONG
+    audit.record(session, username=account.username, action="login", ip=ip)
+    return account
+
+
+def log_out(session: Session, *, username: str | None, ip: str) -> None:
+    """Record the end of a console session."""
+    audit.record(session, username=username, action="logout", ip=ip)
+
+
+# --- the console's account pages (each change audited under the admin who made it) ----------
+class AccountError(ValueError):
+    """A change of accounts that cannot be made, with a message for the admin (Vietnamese)."""
+
+
+def listing(session: Session) -> tuple[list[UserAccount], list[Officer]]:
+    """Every console account, and the active officers an officer account can be linked to."""
+    accounts = session.scalars(select(UserAccount).order_by(UserAccount.username))
+    officers = session.scalars(
+        select(Officer).where(Officer.active.is_(True)).order_by(Officer.name)
+    )
+    return list(accounts), list(officers)
+
+
+def _one_time_password() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters, shown once
+
+
+def add_account(
+    session: Session, *, username: str, role: str, officer_id: str, by: str
+) -> tuple[UserAccount, str]:
+    """A new account and its one-time password (AccountError)."""
+    username = username.strip().lower()
+    if not username.replace("_", "").replace(".", "").isalnum() or len(username) < 3:
+        raise AccountError("Tên đăng nhập: 3–64 chữ, số, dấu chấm hoặc _.")
+    if session.scalar(select(UserAccount.id).where(UserAccount.username == username)):
+        raise AccountError(f"Đã có tài khoản {username}.")
+    linked = int(officer_id) if role == "officer" and officer_id.isdigit() else None
+    if role == "officer" and (linked is None or session.get(Officer, linked) is None):
+        raise AccountError("Tài khoản cán bộ phải gắn với một cán bộ xã.")
+    password = _one_time_password()
+    try:
+        account = create_account(
+            session=session, username=username, password=password, role=role, officer_id=linked
+        )
+    except ValueError as exc:
+        raise AccountError(str(exc)) from exc
+    audit.record(
+        session,
+        username=by,
+        action="account_create",
+        target=username,
+        detail={"role": role, "officer_id": linked},
+    )
+    return account, password
+
+
+def reset_account(session: Session, account_id: int, *, by: str) -> tuple[UserAccount, str]:
+    """A new one-time password for an account (the old one stops working)."""
+    account = _existing(session, account_id)
+    password = _one_time_password()
+    set_password(account, password)
+    audit.record(session, username=by, action="account_reset", target=account.username)
+    return account, password
+
+
+def remove_account(session: Session, account_id: int, *, by_id: int, by: str) -> None:
+    """Remove an account, never one's own (an admin always remains)."""
+    account = _existing(session, account_id)
+    if account.id == by_id:
+        raise AccountError("Không tự xoá tài khoản đang dùng.")
+    audit.record(session, username=by, action="account_remove", target=account.username)
+    session.delete(account)
+
+
+def _existing(session: Session, account_id: int) -> UserAccount:
+    account = session.get(UserAccount, account_id)
+    if account is None:
+        raise LookupError(account_id)
+    return account

@@ -6,25 +6,33 @@ The NLG endpoint reads these rows on every message, so a saved edit is live at o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.admin.models import AuditEntry, Revision
+from bot import audit
+from bot.admin.models import Revision
+from bot.analytics import service as analytics
+from bot.analytics.models import TrainingQuestion
 from bot.chat.render import split_text
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.faq.schemas import BotResponse, FaqTopic, part_problems
+from bot.modelops import workspace
 
 __all__ = [
     "ContentError",
     "Preview",
-    "audit",
+    "add_questions",
+    "catalogue",
+    "create_topic",
+    "delete_question",
+    "questions_of",
+    "template",
+    "topic",
     "edit_faq",
     "edit_response",
     "history",
-    "login_blocked",
     "previews",
     "refresh_from_seed",
     "revert",
@@ -37,41 +45,87 @@ TITLE_MAX = 40
 ANSWER_MIN, ANSWER_MAX = 20, 1500  # in up to three screens (bot.faq.schemas.PART_MAX)
 TEXT_MAX = 2000
 BUTTON_MAX = 64
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_FAILURES = 5
 
 
 class ContentError(ValueError):
     """An edit that cannot be saved, with a message for the admin (Vietnamese)."""
 
 
-def audit(
+# --- reading ---------------------------------------------------------------------------
+def catalogue(session: Session) -> tuple[list[FaqEntry], list[ResponseTemplate]]:
+    """Every topic (by title) and every other text (by name)."""
+    entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title))
+    responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name))
+    return list(entries), list(responses)
+
+
+def topic(session: Session, key: str) -> FaqEntry | None:
+    """A topic by its key."""
+    return session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+
+
+def template(session: Session, name: str) -> ResponseTemplate | None:
+    """A text by its response name."""
+    return session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+
+
+def questions_of(session: Session, key: str) -> list[TrainingQuestion]:
+    """The example questions added to a topic in the console, oldest first."""
+    label = f"faq/{key}"
+    query = select(TrainingQuestion).where(TrainingQuestion.label == label)
+    return list(session.scalars(query.order_by(TrainingQuestion.id)))
+
+
+# --- topics and their questions -------------------------------------------------------------
+def create_topic(
     session: Session,
     *,
-    username: str | None,
-    action: str,
-    target: str = "",
-    ip: str = "",
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Record a console action."""
-    session.add(
-        AuditEntry(username=username, action=action, target=target, ip=ip, detail=detail or {})
+    key: str,
+    title: str,
+    answer: str,
+    questions: list[str],
+    turn_ids: list[int],
+    username: str,
+) -> FaqEntry:
+    """A new topic (else workspace.TopicError or ValueError); its inbox questions leave."""
+    entry = workspace.create_topic(
+        session, key=key, title=title, answer=answer, questions=questions, username=username
     )
+    if turn_ids:
+        analytics.dismiss(session, turn_ids)
+    audit.record(session, username=username, action="topic_create", target=f"faq:{entry.key}")
+    return entry
 
 
-def login_blocked(session: Session, *, username: str, ip: str, now: datetime) -> bool:
-    """Too many failed logins for this account or from this address lately."""
-    failures = session.scalar(
-        select(func.count())
-        .select_from(AuditEntry)
-        .where(
-            AuditEntry.action == "login_failed",
-            AuditEntry.created_at >= now - LOGIN_WINDOW,
-            or_(AuditEntry.username == username, AuditEntry.ip == ip),
-        )
+def add_questions(session: Session, key: str, lines: list[str], *, username: str) -> int:
+    """Example questions for a topic (ContentError when it does not exist); how many new."""
+    if topic(session, key) is None:
+        raise ContentError(f"Không có chủ đề {key}.")
+    added = analytics.add_questions(session, f"faq/{key}", lines, username=username)
+    audit.record(
+        session,
+        username=username,
+        action="questions_add",
+        target=f"faq:{key}",
+        detail={"added": added},
     )
-    return (failures or 0) >= LOGIN_FAILURES
+    return added
+
+
+def delete_question(session: Session, question_id: int, *, username: str) -> str:
+    """Remove an example question added in the console; its topic's key (ContentError)."""
+    question = session.get(TrainingQuestion, question_id)
+    if question is None:
+        raise ContentError("Không có câu hỏi này.")
+    session.delete(question)
+    audit.record(
+        session,
+        username=username,
+        action="question_delete",
+        target=question.label,
+        detail={"text": question.text},
+    )
+    return question.label.removeprefix("faq/")
 
 
 # --- edits ---------------------------------------------------------------------------
@@ -218,7 +272,7 @@ def _apply(
     revision = Revision(target=target, before=before, after=after, username=username)
     session.add(revision)
     session.flush()
-    audit(
+    audit.record(
         session, username=username, action="edit", target=target, detail={"revision": revision.id}
     )
     return revision

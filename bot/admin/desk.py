@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
-from bot.admin import content
+from bot import audit
 from bot.admin.csrf import console_router
 from bot.admin.deps import ConsoleUser, CurrentDeskUser, CurrentEditor, CurrentOfficer
 from bot.admin.pages import page
@@ -149,7 +149,7 @@ def act(
         result = service.officer_reply(session, found, officer, text.strip(), now=now)
     else:
         raise HTTPException(status_code=404)
-    content.audit(
+    audit.record(
         session,
         username=user.name,
         action=f"ticket_{action}",
@@ -203,7 +203,7 @@ def set_group(
         commune.officer_chat_id = int(chat_id) if chat_id.strip() else None
     except ValueError as exc:
         raise HTTPException(status_code=400, detail="Mã nhóm Telegram là một số.") from exc
-    content.audit(
+    audit.record(
         session,
         username=user.name,
         action="commune_group",
@@ -234,7 +234,7 @@ def add_officer(
         )
     except officer_admin.OfficerError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    content.audit(session, username=user.name, action="officer_add", target=str(telegram_user_id))
+    audit.record(session, username=user.name, action="officer_add", target=str(telegram_user_id))
     return RedirectResponse("/admin/communes?msg=saved", status_code=303)
 
 
@@ -250,9 +250,7 @@ def remove_officer(
         officer_admin.remove_officer(session, telegram_id=telegram_user_id)
     except officer_admin.OfficerError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    content.audit(
-        session, username=user.name, action="officer_remove", target=str(telegram_user_id)
-    )
+    audit.record(session, username=user.name, action="officer_remove", target=str(telegram_user_id))
     return RedirectResponse("/admin/communes?msg=saved", status_code=303)
 
 
@@ -300,7 +298,7 @@ def _import_officers(session: Session, user: ConsoleUser, rows: list[dict[str, s
         except (officer_admin.OfficerError, ValueError) as exc:
             errors.append(f"dòng {i}: {exc}")
     _all_or_nothing(session, errors)
-    content.audit(session, username=user.name, action="officer_import", detail={"rows": len(rows)})
+    audit.record(session, username=user.name, action="officer_import", detail={"rows": len(rows)})
     return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)
 
 
@@ -375,5 +373,5 @@ def _import_communes(session: Session, user: ConsoleUser, rows: list[dict[str, s
             continue
         changed[found[0].name] = found[0].officer_chat_id
     _all_or_nothing(session, errors)
-    content.audit(session, username=user.name, action="commune_import", detail={"groups": changed})
+    audit.record(session, username=user.name, action="commune_import", detail={"groups": changed})
     return RedirectResponse(f"/admin/communes?msg=imported-{len(rows)}", status_code=303)

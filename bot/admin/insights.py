@@ -8,7 +8,7 @@ from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from bot.admin import content
+from bot import audit
 from bot.admin.csrf import console_router
 from bot.admin.deps import CurrentEditor, CurrentReader
 from bot.admin.pages import page
@@ -69,7 +69,7 @@ def inbox_assign(
         raise HTTPException(status_code=400, detail="Chủ đề không có.")
     turn_ids = _ids(ids)
     added = analytics.assign(session, turn_ids, label=label, username=user.name)
-    content.audit(
+    audit.record(
         session,
         username=user.name,
         action="inbox_assign",
@@ -89,7 +89,7 @@ def inbox_dismiss(
     """Nothing to learn from these: they leave the inbox."""
     turn_ids = _ids(ids)
     analytics.dismiss(session, turn_ids)
-    content.audit(session, username=user.name, action="inbox_dismiss", detail={"turns": turn_ids})
+    audit.record(session, username=user.name, action="inbox_dismiss", detail={"turns": turn_ids})
     return RedirectResponse("/admin/inbox?done=dismiss", status_code=303)
 
 

@@ -1,4 +1,4 @@
-"""Tables of the console: content revisions and the audit log."""
+"""Tables of the console: content revisions (the audit log: bot.audit)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
 
-__all__ = ["AuditEntry", "Revision"]
+__all__ = ["Revision"]
 
 
 class Revision(Base):
@@ -25,17 +25,3 @@ class Revision(Base):
     username: Mapped[str] = mapped_column(String(64))
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("revision.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class AuditEntry(Base):
-    """Every console action (and every failed login), for accountability and throttling."""
-
-    __tablename__ = "audit_entry"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str | None] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(32), index=True)
-    target: Mapped[str] = mapped_column(String(160), default="")
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    ip: Mapped[str] = mapped_column(String(64), default="", index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

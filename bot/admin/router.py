@@ -6,23 +6,20 @@ from typing import Annotated
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from bot import audit
 from bot.accounts import service as accounts_service
 from bot.admin import content
 from bot.admin.csrf import console_router
 from bot.admin.deps import ConsoleUser, CurrentDeskUser, CurrentEditor, CurrentReader, remember
-from bot.admin.models import AuditEntry
 from bot.admin.pages import client_ip, page
-from bot.analytics import service as analytics
 from bot.analytics.models import TrainingQuestion
 from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.faq import service as faq_service
 from bot.faq.models import FaqEntry, ResponseTemplate
-from bot.modelops import workspace
 
 router = console_router()
 _THROTTLED = "Đăng nhập sai quá nhiều lần. Bạn thử lại sau 15 phút."
@@ -34,8 +31,7 @@ def home(request: Request, session: SessionDep, user: CurrentDeskUser) -> Respon
     """Every text citizens see, with links to edit them (officers go to their tickets)."""
     if user.role == "officer":
         return RedirectResponse("/admin/tickets", status_code=303)
-    entries = session.scalars(select(FaqEntry).order_by(FaqEntry.title)).all()
-    responses = session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.name)).all()
+    entries, responses = content.catalogue(session)
     return page(request, "admin_faq.html", {"entries": entries, "responses": responses})
 
 
@@ -62,11 +58,17 @@ def topic_create(
     """Create the topic: its answer is live at once, its questions need the next training."""
     lines = [q for q in questions.splitlines() if q.strip()]
     try:
-        entry = workspace.create_topic(
-            session, key=key, title=title, answer=answer, questions=lines, username=user.name
-        )
         turn_ids = [int(x) for x in ids.split(",") if x.strip()]
-    except (workspace.TopicError, ValueError) as exc:
+        entry = content.create_topic(
+            session,
+            key=key,
+            title=title,
+            answer=answer,
+            questions=lines,
+            turn_ids=turn_ids,
+            username=user.name,
+        )
+    except ValueError as exc:  # workspace.TopicError, a malformed id, the seed file's checks
         session.rollback()
         form = {"key": key, "title": title, "answer": answer}
         return page(
@@ -75,9 +77,6 @@ def topic_create(
             {"questions": questions, "ids": ids, "error": str(exc), "form": form},
             status_code=400,
         )
-    if turn_ids:
-        analytics.dismiss(session, turn_ids)
-    content.audit(session, username=user.name, action="topic_create", target=f"faq:{entry.key}")
     return RedirectResponse(f"/admin/faq/{entry.key}?saved=1", status_code=303)
 
 
@@ -85,7 +84,7 @@ def topic_create(
 @router.get("/faq/{key}", response_class=HTMLResponse)
 def faq_form(request: Request, session: SessionDep, user: CurrentReader, key: str) -> Response:
     """A topic's answer: form, previews on each channel, history."""
-    entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+    entry = content.topic(session, key)
     if entry is None:
         raise HTTPException(status_code=404)
     return _edit_page(request, session, entry=entry)
@@ -105,7 +104,7 @@ def faq_save(
         content.edit_faq(session, key, title=title, answer=answer, username=user.name)
     except content.ContentError as exc:
         session.rollback()
-        entry = session.scalar(select(FaqEntry).where(FaqEntry.key == key))
+        entry = content.topic(session, key)
         if entry is None:
             raise HTTPException(status_code=404) from exc
         return _edit_page(request, session, entry=entry, error=str(exc), status_code=400)
@@ -121,18 +120,10 @@ def faq_add_questions(
     questions: Annotated[str, Form(max_length=100_000)],
 ) -> Response:
     """Add example questions to a topic (one per line); they count from the next training."""
-    if session.scalar(select(FaqEntry.id).where(FaqEntry.key == key)) is None:
-        raise HTTPException(status_code=404)
-    added = analytics.add_questions(
-        session, f"faq/{key}", questions.splitlines(), username=user.name
-    )
-    content.audit(
-        session,
-        username=user.name,
-        action="questions_add",
-        target=f"faq:{key}",
-        detail={"added": added},
-    )
+    try:
+        added = content.add_questions(session, key, questions.splitlines(), username=user.name)
+    except content.ContentError as exc:
+        raise HTTPException(status_code=404) from exc
     return RedirectResponse(f"/admin/faq/{key}?added={added}#questions", status_code=303)
 
 
@@ -144,18 +135,10 @@ def delete_question(
     question_id: int,
 ) -> Response:
     """Remove an example question added in the console (a mistake)."""
-    question = session.get(TrainingQuestion, question_id)
-    if question is None:
-        raise HTTPException(status_code=404)
-    session.delete(question)
-    content.audit(
-        session,
-        username=user.name,
-        action="question_delete",
-        target=question.label,
-        detail={"text": question.text},
-    )
-    key = question.label.removeprefix("faq/")
+    try:
+        key = content.delete_question(session, question_id, username=user.name)
+    except content.ContentError as exc:
+        raise HTTPException(status_code=404) from exc
     return RedirectResponse(f"/admin/faq/{key}#questions", status_code=303)
 
 
@@ -164,7 +147,7 @@ def response_form(
     request: Request, session: SessionDep, user: CurrentReader, name: str
 ) -> Response:
     """A bot text and its button labels."""
-    template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+    template = content.template(session, name)
     if template is None:
         raise HTTPException(status_code=404)
     return _edit_page(request, session, template=template)
@@ -199,7 +182,7 @@ def _save_response(
         )
     except content.ContentError as exc:
         session.rollback()
-        template = session.scalar(select(ResponseTemplate).where(ResponseTemplate.name == name))
+        template = content.template(session, name)
         if template is None:
             raise HTTPException(status_code=404) from exc
         return _edit_page(request, session, template=template, error=str(exc), status_code=400)
@@ -240,13 +223,7 @@ def _edit_page(
             first.text,  # the first screen; "Xem thêm" shows the next
             [b.model_dump() for b in first.buttons],
         )
-        questions = list(
-            session.scalars(
-                select(TrainingQuestion)
-                .where(TrainingQuestion.label == f"faq/{entry.key}")
-                .order_by(TrainingQuestion.id)
-            )
-        )
+        questions = content.questions_of(session, entry.key)
     else:
         assert template is not None  # noqa: S101 - one of the two is given
         target, text, buttons = (
@@ -275,8 +252,7 @@ def _edit_page(
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(request: Request, session: SessionDep, user: CurrentEditor) -> Response:
     """The latest console actions."""
-    rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).all()
-    return page(request, "admin_audit.html", {"rows": rows})
+    return page(request, "admin_audit.html", {"rows": audit.recent(session)})
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -294,20 +270,15 @@ def login(
     password: Annotated[str, Form(max_length=256)],
 ) -> Response:
     """Check the password (with throttling) and open a session."""
-    ip = client_ip(request)
-    if content.login_blocked(session, username=username, ip=ip, now=utcnow()):
-        content.audit(session, username=username, action="login_throttled", ip=ip)
-        return page(request, "admin_login.html", {"error": _THROTTLED}, status_code=429)
-    account = accounts_service.authenticate(session=session, username=username, password=password)
-    if account is None:
-        content.audit(session, username=username, action="login_failed", ip=ip)
+    account = accounts_service.log_in(
+        session, username=username, password=password, ip=client_ip(request), now=utcnow()
+    )
+    if isinstance(account, accounts_service.Refused):
+        throttled = account is accounts_service.Refused.THROTTLED
+        error = _THROTTLED if throttled else "Sai tên đăng nhập hoặc mật khẩu."
         return page(
-            request,
-            "admin_login.html",
-            {"error": "Sai tên đăng nhập hoặc mật khẩu."},
-            status_code=401,
+            request, "admin_login.html", {"error": error}, status_code=429 if throttled else 401
         )
-    content.audit(session, username=account.username, action="login", ip=ip)
     remember(request, account)
     return RedirectResponse("/admin/", status_code=303)
 
@@ -316,6 +287,6 @@ def login(
 def logout(request: Request, session: SessionDep) -> Response:
     """Close the session."""
     user = request.session.get("user") or {}
-    content.audit(session, username=user.get("name"), action="logout", ip=client_ip(request))
+    accounts_service.log_out(session, username=user.get("name"), ip=client_ip(request))
     request.session.clear()
     return RedirectResponse("/admin/login", status_code=303)

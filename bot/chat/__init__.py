@@ -1,5 +1,5 @@
-"""The gateway: one internal message in, Rasa's replies out, for every channel."""
+"""The gateway: one internal message in, Rasa's replies out, for every channel.
 
-from bot.chat.router import router
-
-__all__ = ["router"]
+Its HTTP routes are in ``bot.chat.router`` (the package imports nothing, so that any
+module may use the gateway's parts without loading the web app).
+"""

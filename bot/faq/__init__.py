@@ -1,6 +1,4 @@
-"""FAQ answers and bot texts: seed content, database, and Rasa's NLG endpoint."""
+"""FAQ answers and bot texts: seed content, database, and Rasa's NLG endpoint.
 
-from bot.faq.models import FaqEntry, ResponseTemplate
-from bot.faq.router import router
-
-__all__ = ["FaqEntry", "ResponseTemplate", "router"]
+Its HTTP route is in ``bot.faq.router``.
+"""

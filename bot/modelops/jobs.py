@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.admin import content
+from bot import audit
 from bot.analytics.models import TrainingQuestion
 from bot.config import Settings
 from bot.db import Database
@@ -117,7 +117,7 @@ class Trainer:
             raise Busy(f"Đang có một lần huấn luyện chạy ({owner.replace('build:', '#')}).")
         if not self.settings.training_rasa_bin.exists():
             raise Busy(f"Máy này không có Rasa để huấn luyện ({self.settings.training_rasa_bin}).")
-        content.audit(session, username=username, action="model_train", target=f"model:{build.id}")
+        audit.record(session, username=username, action="model_train", target=f"model:{build.id}")
         return build
 
     def launch(self, build_id: int) -> None:
@@ -139,7 +139,7 @@ class Trainer:
         if build is None or build.status not in stoppable:
             return False
         build.status = BuildStatus.CANCELLING
-        content.audit(session, username=username, action="model_cancel", target=f"model:{build_id}")
+        audit.record(session, username=username, action="model_cancel", target=f"model:{build_id}")
         return True
 
     async def stop(self) -> None:
@@ -292,7 +292,7 @@ class Trainer:
                 build.stage = ""
                 if status in ENDED_WITHOUT_MODEL and build.path:
                     Path(build.path).unlink(missing_ok=True)
-                content.audit(
+                audit.record(
                     session,
                     username=build.created_by,
                     action=f"model_{status}",

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.admin import content
+from bot import audit
 from bot.config import Settings
 from bot.db import Database
 from bot.locks import SERVING, acquire, refresh, release
@@ -202,7 +202,7 @@ class ModelServer:
 
             def record(session: Session) -> None:
                 _make_live(session, chosen, now, username)
-                content.audit(
+                audit.record(
                     session,
                     username=username,
                     action="model_rollback",

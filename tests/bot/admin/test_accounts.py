@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.accounts.models import UserAccount
-from bot.admin.models import AuditEntry
+from bot.audit import AuditEntry
 from bot.db import session_scope
 from bot.handoff.models import Officer
 from tests.auxil.console import csrf_of, log_in, make_admin

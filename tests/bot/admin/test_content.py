@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.accounts import service as accounts_service
-from bot.admin.models import AuditEntry, Revision
+from bot.admin.models import Revision
 from bot.analytics.models import TrainingQuestion
+from bot.audit import AuditEntry
 from bot.db import session_scope
 from bot.faq.models import FaqEntry
 from bot.faq.schemas import split_parts

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import locks
-from bot.admin.models import AuditEntry
 from bot.analytics.models import TrainingQuestion
+from bot.audit import AuditEntry
 from bot.db import session_scope, utcnow
 from bot.locks import SERVING, TRAINING
 from bot.modelops import jobs
