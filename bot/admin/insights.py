@@ -6,9 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from bot import audit
 from bot.admin.csrf import console_router
 from bot.admin.deps import CurrentEditor, CurrentReader
 from bot.admin.pages import page
@@ -16,26 +14,8 @@ from bot.admin.spreadsheets import csv_response
 from bot.analytics import service as analytics
 from bot.db import utcnow
 from bot.dependencies import SessionDep
-from bot.faq.models import FaqEntry
 
 router = console_router()
-
-PLAIN_LABELS = (
-    "greet",
-    "goodbye",
-    "thank",
-    "bot_challenge",
-    "out_of_scope",
-    "activation_guide",
-    "request_handoff",
-    "handoff_status",
-    "commune_lookup",
-)
-
-
-def _labels(session: SessionDep) -> list[tuple[str, str]]:
-    topics = session.execute(select(FaqEntry.key, FaqEntry.title).order_by(FaqEntry.title)).all()
-    return [(f"faq/{k}", t) for k, t in topics] + [(x, x) for x in PLAIN_LABELS]
 
 
 def _ids(raw: str) -> list[int]:
@@ -52,7 +32,11 @@ def inbox(request: Request, session: SessionDep, user: CurrentReader) -> Respons
     return page(
         request,
         "admin_inbox.html",
-        {"groups": groups, "labels": _labels(session), "done": request.query_params.get("done")},
+        {
+            "groups": groups,
+            "labels": analytics.labels(session),
+            "done": request.query_params.get("done"),
+        },
     )
 
 
@@ -65,17 +49,10 @@ def inbox_assign(
     label: Annotated[str, Form(max_length=96)],
 ) -> Response:
     """The group's questions become training questions of a topic (used at the next training)."""
-    if label not in {value for value, _ in _labels(session)}:
-        raise HTTPException(status_code=400, detail="Chủ đề không có.")
-    turn_ids = _ids(ids)
-    added = analytics.assign(session, turn_ids, label=label, username=user.name)
-    audit.record(
-        session,
-        username=user.name,
-        action="inbox_assign",
-        target=label,
-        detail={"turns": turn_ids, "added": added},
-    )
+    try:
+        analytics.assign(session, _ids(ids), label=label, username=user.name)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
     return RedirectResponse("/admin/inbox?done=assign", status_code=303)
 
 
@@ -87,9 +64,7 @@ def inbox_dismiss(
     ids: Annotated[str, Form(max_length=20000)],
 ) -> Response:
     """Nothing to learn from these: they leave the inbox."""
-    turn_ids = _ids(ids)
-    analytics.dismiss(session, turn_ids)
-    audit.record(session, username=user.name, action="inbox_dismiss", detail={"turns": turn_ids})
+    analytics.discard(session, _ids(ids), username=user.name)
     return RedirectResponse("/admin/inbox?done=dismiss", status_code=303)
 
 

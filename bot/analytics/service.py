@@ -12,9 +12,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import audit
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.chat.identity import Citizen
 from bot.db import as_utc, insert_or_else, local_time
+from bot.faq.models import FaqEntry
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.handoff.redact import redact
 from nlu.text import fold
@@ -151,14 +153,51 @@ def add_questions(session: Session, label: str, texts: list[str], *, username: s
     return added
 
 
+PLAIN_LABELS = (  # what an inbox question can be, besides a topic
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "out_of_scope",
+    "activation_guide",
+    "request_handoff",
+    "handoff_status",
+    "commune_lookup",
+)
+
+
+def labels(session: Session) -> list[tuple[str, str]]:
+    """What an inbox question can be taught as: (label, what the admin reads), topics first."""
+    topics = session.execute(select(FaqEntry.key, FaqEntry.title).order_by(FaqEntry.title))
+    return [(f"faq/{k}", t) for k, t in topics] + [(x, x) for x in PLAIN_LABELS]
+
+
 def assign(session: Session, turn_ids: list[int], *, label: str, username: str) -> int:
-    """The questions become training questions of ``label``; return how many were added."""
+    """The questions become training questions of ``label``; how many were added (audited).
+
+    ValueError when there is no such label.
+    """
+    if label not in {value for value, _ in labels(session)}:
+        raise ValueError("Chủ đề không có.")
     texts = sorted(
         {t.text for t in session.scalars(select(ChatTurn).where(ChatTurn.id.in_(turn_ids)))}
     )
     added = add_questions(session, label, texts, username=username)
     dismiss(session, turn_ids)
+    audit.record(
+        session,
+        username=username,
+        action="inbox_assign",
+        target=label,
+        detail={"turns": turn_ids, "added": added},
+    )
     return added
+
+
+def discard(session: Session, turn_ids: list[int], *, username: str) -> None:
+    """Nothing to learn from these questions: they leave the inbox. Audited."""
+    dismiss(session, turn_ids)
+    audit.record(session, username=username, action="inbox_dismiss", detail={"turns": turn_ids})
 
 
 def dismiss(session: Session, turn_ids: list[int]) -> None:

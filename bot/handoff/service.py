@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot import audit
 from bot.db import as_utc
 from bot.faq.schemas import BotResponse
 from bot.handoff import alerts, texts
@@ -336,3 +337,35 @@ def _to_citizen(
         subject_id=ticket.id,
         now=now,
     )
+
+
+def act_from_console(
+    session: Session,
+    ticket_id: int,
+    officer: Officer,
+    action: str,
+    text: str,
+    *,
+    by: str,
+    now: datetime,
+) -> ActResult:
+    """Claim, reply or close from the console, as on Telegram, audited (ValueError, LookupError)."""
+    if action == "claim":
+        result, _ = claim(session, ticket_id, officer, now=now)
+    elif action == "close":
+        result, _ = resolve(session, ticket_id, officer, note=text.strip() or None, now=now)
+    elif action == "reply":
+        found = session.get(HandoffTicket, ticket_id)
+        if found is None or not text.strip():
+            raise ValueError("Cần nội dung tin nhắn.")
+        result = officer_reply(session, found, officer, text.strip(), now=now)
+    else:
+        raise LookupError(action)
+    audit.record(
+        session,
+        username=by,
+        action=f"ticket_{action}",
+        target=f"HT-{ticket_id:06d}",
+        detail={"result": result.value},
+    )
+    return result

@@ -1,4 +1,8 @@
-"""What an officer sees of the tickets of their communes: the queue and the figures."""
+"""What an officer (or an admin) sees of the tickets.
+
+The queue and the figures on Telegram; the console's lists, one ticket with its
+conversation, and the demand per commune.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,31 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from bot.communes.models import Commune
 from bot.db import as_utc
 from bot.handoff.models import (
     ACTIVE_STATUSES,
     HandoffTicket,
     Officer,
+    TicketMessage,
     TicketStatus,
 )
 
-__all__ = ["queue_for", "stats_for"]
+__all__ = [
+    "NotAnOfficerError",
+    "desk_officer",
+    "directory",
+    "queue_for",
+    "stats_for",
+    "ticket_for",
+    "tickets_for",
+]
+
+
+class NotAnOfficerError(PermissionError):
+    """An officer account whose officer is gone or inactive."""
 
 
 def _scope(query: Any, officer: Officer) -> Any:
@@ -62,4 +80,52 @@ def stats_for(session: Session, officer: Officer, *, now: datetime) -> dict[str,
         **counts,
         "median_claim_s": statistics.median(claim_s) if claim_s else None,
         "median_resolve_s": statistics.median(resolve_s) if resolve_s else None,
+    }
+
+
+# --- the console's ticket desk (officer: their communes; None: an admin, everything) ----
+def desk_officer(session: Session, officer_id: int | None) -> Officer:
+    """The active officer an officer account stands for (NotAnOfficerError)."""
+    officer = session.get(Officer, officer_id) if officer_id else None
+    if officer is None or not officer.active:
+        raise NotAnOfficerError("Tài khoản cán bộ chưa gắn với xã nào.")
+    return officer
+
+
+def _console_scope(officer: Officer | None) -> Any:
+    query = select(HandoffTicket).options(selectinload(HandoffTicket.claimed_by))
+    return query if officer is None else _scope(query, officer)
+
+
+def tickets_for(session: Session, officer: Officer | None, status: str) -> list[HandoffTicket]:
+    """The latest 200 tickets of a status ("active": open or claimed), newest first."""
+    query = _console_scope(officer)
+    if status == "active":
+        query = query.where(HandoffTicket.status.in_(ACTIVE_STATUSES))
+    elif status in {s.value for s in TicketStatus}:
+        query = query.where(HandoffTicket.status == status)
+    return list(session.scalars(query.order_by(HandoffTicket.id.desc()).limit(200)))
+
+
+def ticket_for(
+    session: Session, officer: Officer | None, ticket_id: int
+) -> tuple[HandoffTicket, list[TicketMessage]] | None:
+    """A ticket in scope with its conversation, or None."""
+    found = session.scalar(_console_scope(officer).where(HandoffTicket.id == ticket_id))
+    if found is None:
+        return None
+    messages = select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+    return found, list(session.scalars(messages.order_by(TicketMessage.id)))
+
+
+def directory(session: Session) -> dict[str, Any]:
+    """Communes (with former units), every officer, and requests per commune."""
+    demand: dict[int | None, int] = {}
+    for commune_id in session.scalars(select(HandoffTicket.commune_id)):
+        demand[commune_id] = demand.get(commune_id, 0) + 1
+    communes = select(Commune).options(selectinload(Commune.former_units))
+    return {
+        "communes": list(session.scalars(communes.order_by(Commune.name))),
+        "officers": list(session.scalars(select(Officer).order_by(Officer.name))),
+        "demand": demand,
     }

@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.locks import TRAINING, acquire, holder, refresh, release
 from bot.modelops import artefacts
+from bot.modelops.history import reap
 from bot.modelops.models import ACTIVE, ENDED_WITHOUT_MODEL, BuildStatus, ModelBuild
 from bot.modelops.progress import long_components, parse_progress
 from bot.modelops.rasa_admin import PublishError
@@ -43,34 +44,12 @@ from bot.process import run_logged
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Trainer", "pending_questions", "reap"]
+__all__ = ["Trainer"]
 
 TICK_S = 3.0
 _STOPPED = "Đã dừng theo yêu cầu."
 
 Clock = Callable[[], datetime]
-
-
-def reap(session: Session, now: datetime) -> None:
-    """Builds left running by a process that died are marked failed."""
-    alive = holder(session, TRAINING, now)
-    for build in session.scalars(select(ModelBuild).where(ModelBuild.status.in_(ACTIVE))):
-        if alive != f"build:{build.id}":
-            build.status = BuildStatus.FAILED
-            build.detail = "Bị gián đoạn (ứng dụng đã dừng giữa chừng). Hãy huấn luyện lại."
-            build.finished_at = now
-
-
-def pending_questions(session: Session, live: ModelBuild | None) -> dict[str, int]:
-    """Training questions added after the live model was trained, counted per label."""
-    since = live.last_question_id if live else 0
-    rows = session.execute(
-        select(TrainingQuestion.label, func.count())
-        .where(TrainingQuestion.id > since)
-        .group_by(TrainingQuestion.label)
-        .order_by(TrainingQuestion.label)
-    ).all()
-    return {label: n for label, n in rows}
 
 
 @dataclass

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Form, HTTPException, Request
 from fastapi.responses import (
@@ -16,16 +17,14 @@ from fastapi.responses import (
     Response,
     StreamingResponse,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.admin.csrf import console_router
 from bot.admin.deps import CurrentEditor, CurrentReader
 from bot.admin.pages import page
 from bot.db import Database
 from bot.dependencies import SessionDep
-from bot.modelops import workspace
-from bot.modelops.jobs import Trainer, pending_questions, reap
+from bot.modelops import history, workspace
+from bot.modelops.jobs import Trainer
 from bot.modelops.models import ACTIVE, BuildStatus, ModelBuild
 from bot.modelops.progress import log_tail
 from bot.modelops.rasa_admin import PublishError
@@ -56,24 +55,14 @@ async def models(request: Request, user: CurrentReader) -> Response:
     trainer = _trainer(request)
     live = await trainer.server.live()  # also records the seed model on first visit
 
-    def read(session: Session) -> dict[str, Any]:
-        reap(session, trainer.clock())
-        builds = session.scalars(select(ModelBuild).order_by(ModelBuild.id.desc()).limit(30)).all()
-        running = next((b for b in builds if b.status in ACTIVE), None)
-        standby = [
-            b
-            for b in builds
-            if b.status == BuildStatus.STANDBY and b.path and Path(b.path).is_file()
-        ]
-        return {
-            "builds": builds,
-            "running": running,
-            "standby": standby,
-            "pending": pending_questions(session, live),
-            "thin": workspace.thin_topics(session, root=trainer.settings.project_root),
-        }
-
-    context = await _db(request).run(read)
+    context = await _db(request).run(
+        partial(
+            history.overview,
+            live=live,
+            now=trainer.clock(),
+            root=trainer.settings.project_root,
+        )
+    )
     return page(
         request,
         "admin_models.html",
@@ -139,23 +128,10 @@ async def build_events(request: Request, user: CurrentReader, build_id: int) -> 
     db = _db(request)
     log = _log_path(request, build_id)
 
-    def snapshot(session: Session) -> dict[str, Any] | None:
-        b = session.get(ModelBuild, build_id)
-        if b is None:
-            return None
-        return {
-            "status": b.status,
-            "status_text": STATUS_TEXT.get(b.status, b.status),
-            "progress": b.progress,
-            "stage": b.stage,
-            "detail": b.detail,
-            "done": b.status not in ACTIVE,
-        }
-
     async def stream() -> AsyncIterator[str]:
         last = None
         while not await request.is_disconnected():
-            snap = await db.run(snapshot)
+            snap = await db.run(partial(history.progress, build_id=build_id))
             if snap is None:
                 yield "event: gone\ndata: {}\n\n"
                 return

@@ -22,7 +22,8 @@ from bot.db import session_scope, utcnow
 from bot.locks import SERVING, TRAINING
 from bot.modelops import jobs
 from bot.modelops.artefacts import LIVE_LINK
-from bot.modelops.jobs import _Job, pending_questions, reap
+from bot.modelops.history import pending_questions, reap
+from bot.modelops.jobs import _Job
 from bot.modelops.models import BuildStatus, ModelBuild
 from bot.modelops.serving import Busy
 from tests.auxil.console import csrf_of, log_in, make_admin
