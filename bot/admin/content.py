@@ -5,7 +5,9 @@ The NLG endpoint reads these rows on every message, so a saved edit is live at o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from sqlalchemy import select
@@ -165,6 +167,8 @@ def edit_response(
     text = text.strip().replace("\r\n", "\n")
     if not 1 <= len(text) <= TEXT_MAX:
         raise ContentError(f"Nội dung cần 1–{TEXT_MAX} ký tự.")
+    if name.startswith(OFFICER_TEXTS) and (problem := markup_problem(text)):
+        raise ContentError(problem)
     if len(button_titles) != len(template.buttons):
         raise ContentError("Số nút không khớp.")
     buttons = []
@@ -255,6 +259,43 @@ def _current(session: Session, target: str) -> dict[str, Any]:
         if template is not None:
             return _response_state(template)
     raise ContentError(f"Không còn {target}.")
+
+
+OFFICER_TEXTS = "utter_officer_"  # sent to Telegram as HTML
+_TAGS = {"b", "i", "u", "s", "code"}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TAGS or attrs:
+            self.problems.append(f"<{tag}>")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.problems.append(f"</{tag}>")
+
+
+def markup_problem(text: str) -> str | None:
+    """Why Telegram would refuse ``text`` as HTML, or None.
+
+    Only <b>, <i>, <u>, <s>, <code>, closed in order; a lone "<" or "&" as &lt; and &amp;.
+    """
+    tags = _Tags()
+    tags.feed(text)
+    tags.close()
+    stray = re.search(r"<(?![/a-z])|&(?!(?:lt|gt|amp|quot);)", text)
+    if tags.problems or tags.open or stray:
+        return (
+            "Tin cho cán bộ dùng HTML của Telegram: chỉ <b>, <i>, <u>, <s>, <code>, mở rồi đóng "
+            "đúng thứ tự; dấu < và & viết là &lt; và &amp;."
+        )
+    return None
 
 
 def _apply(

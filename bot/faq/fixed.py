@@ -77,6 +77,10 @@ class Fixed:
         """The seed file's buttons."""
         return list(self.default.buttons)
 
+    def seeded(self, **values: Any) -> BotResponse:
+        """The seed file's text with its fields filled (no database at hand)."""
+        return _filled(self.default, values)
+
     def render(self, session: Session, **values: Any) -> BotResponse:
         """The current text, in the caller's unit of work (a database thread)."""
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,8 +26,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import render
+from bot.channels.telegram import render, words
 from bot.channels.telegram.updates import first_time, quietly
+from bot.channels.telegram.words import Words
 from bot.db import Clock, Database
 from bot.handoff import alerts, service, views
 
@@ -38,27 +40,18 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 _CALLBACK_RE = re.compile(r"^h:(claim|done):(\d+)$")
 _CODE_RE = re.compile(r"^HT-?(\d{1,9})$", re.IGNORECASE)
-_NOT_OFFICER = (
-    "Tài khoản Telegram này chưa được đăng ký là cán bộ. "
-    "Gửi /id để lấy mã tài khoản và nhờ quản trị viên thêm bạn."
-)
 _RESULT = {
-    service.ActResult.TAKEN: "Yêu cầu này đã có cán bộ khác nhận.",
-    service.ActResult.CLOSED: "Yêu cầu này đã đóng.",
-    service.ActResult.FORBIDDEN: "Yêu cầu này không thuộc xã của bạn.",
-    service.ActResult.UNKNOWN: "Không tìm thấy yêu cầu này.",
-    service.ActResult.LATE: (
-        "Đã gửi, nhưng người dân nhắn lần cuối quá 48 giờ trước: Zalo có thể không chuyển tin "
-        "này miễn phí. Nếu cần, hãy gọi điện (nếu họ để lại số) hoặc hẹn họ lên Công an xã."
-    ),
+    service.ActResult.TAKEN: words.TAKEN,
+    service.ActResult.CLOSED: words.CLOSED,
+    service.ActResult.FORBIDDEN: words.FORBIDDEN,
+    service.ActResult.UNKNOWN: words.UNKNOWN,
+    service.ActResult.LATE: words.LATE,
 }
-_HELP = (
-    "Cán bộ dùng:\n"
-    "• Bấm 🙋 Nhận xử lý trên tin báo để nhận yêu cầu.\n"
-    "• Trả lời (Reply) tin báo để nhắn cho người dân.\n"
-    "• /close HT-000123 ghi chú – đóng yêu cầu (hoặc trả lời tin báo bằng /close ghi chú).\n"
-    "• /queue – các yêu cầu đang mở; /stats – số liệu; /id – mã Telegram của bạn."
-)
+
+
+def _plain(session: Session) -> Words:
+    """Officer texts for a plain-text reply, as currently worded."""
+    return Words(session, html=False)
 
 
 class _Check(filters.MessageFilter):
@@ -136,24 +129,21 @@ class OfficerDesk:
         action, ticket_id = match.group(1), int(match.group(2))
 
         def work(session: Session) -> str:
+            say = _plain(session)
             officer = service.officer_by_telegram(session, query.from_user.id)
             if officer is None:
-                return _NOT_OFFICER
+                return say(words.NOT_REGISTERED)
             if action == alerts.CLAIM:
                 result, ticket = service.claim(session, ticket_id, officer, now=self._clock())
                 if result is service.ActResult.TAKEN and ticket and ticket.claimed_by:
-                    return f"{ticket.claimed_by.name} đã nhận yêu cầu này."
-                done = (
-                    f"Bạn đã nhận {ticket.code}. Trả lời tin báo để nhắn người dân."
-                    if ticket
-                    else ""
-                )
+                    return say(words.TAKEN_BY, officer=ticket.claimed_by.name)
+                done = say(words.YOU_CLAIMED, code=ticket.code) if ticket else ""
             else:
                 result, ticket = service.resolve(
                     session, ticket_id, officer, note=None, now=self._clock()
                 )
-                done = f"Đã đóng {ticket.code}." if ticket else ""
-            return done if result is service.ActResult.DONE else _RESULT[result]
+                done = say(words.YOU_CLOSED, code=ticket.code) if ticket else ""
+            return done if result is service.ActResult.DONE else say(_RESULT[result])
 
         fresh, answer = await self._once(update, work)
         if fresh:
@@ -177,13 +167,14 @@ class OfficerDesk:
             ticket = service.ticket_for_alert(session, chat_id, replied_to)
             if ticket is None:
                 return None  # the ticket went between the two looks: nothing to relay
+            say = _plain(session)
             officer = service.officer_by_telegram(session, user.id) if user else None
             if officer is None:
-                return _NOT_OFFICER
+                return say(words.NOT_REGISTERED)
             result = service.officer_reply(
                 session, ticket, officer, message.text or "", now=self._clock()
             )
-            return None if result is service.ActResult.DONE else _RESULT[result]
+            return None if result is service.ActResult.DONE else say(_RESULT[result])
 
         fresh, answer = await self._once(update, work)
         if fresh and answer:
@@ -197,9 +188,10 @@ class OfficerDesk:
         args = list(context.args or [])
 
         def work(session: Session) -> str:
+            say = _plain(session)
             officer = service.officer_by_telegram(session, user.id) if user else None
             if officer is None:
-                return _NOT_OFFICER
+                return say(words.NOT_REGISTERED)
             ticket_id = None
             if args and (code := _CODE_RE.match(args[0])):
                 ticket_id, note_words = int(code.group(1)), args[1:]
@@ -209,16 +201,14 @@ class OfficerDesk:
                 )
                 ticket_id, note_words = (ticket.id if ticket else None), args
             if ticket_id is None:
-                return (
-                    "Cách dùng: /close HT-000123 ghi chú, hoặc trả lời tin báo bằng /close ghi chú."
-                )
+                return say(words.CLOSE_USAGE)
             note = " ".join(note_words).strip() or None
             result, ticket = service.resolve(
                 session, ticket_id, officer, note=note, now=self._clock()
             )
             if result is service.ActResult.DONE and ticket:
-                return f"Đã đóng {ticket.code}."
-            return _RESULT[result]
+                return say(words.YOU_CLOSED, code=ticket.code)
+            return say(_RESULT[result])
 
         fresh, answer = await self._once(update, work)
         if fresh and answer:
@@ -227,13 +217,15 @@ class OfficerDesk:
     async def on_queue(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue: the officer's open tickets."""
         await self._officer_view(
-            update, lambda s, o: render.queue_text(views.queue_for(s, o), self._clock())
+            update,
+            lambda s, o: render.queue_text(views.queue_for(s, o), self._clock(), Words(s)),
         )
 
     async def on_stats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats: the officer's numbers."""
         await self._officer_view(
-            update, lambda s, o: render.stats_text(views.stats_for(s, o, now=self._clock()))
+            update,
+            lambda s, o: render.stats_text(views.stats_for(s, o, now=self._clock()), Words(s)),
         )
 
     async def _officer_view(self, update: Update, view: Callable[[Session, Any], str]) -> None:
@@ -243,7 +235,9 @@ class OfficerDesk:
 
         def work(session: Session) -> str:
             officer = service.officer_by_telegram(session, user.id) if user else None
-            return view(session, officer) if officer else _NOT_OFFICER
+            if officer is None:
+                return escape(_plain(session)(words.NOT_REGISTERED))  # sent as HTML
+            return view(session, officer)
 
         fresh, answer = await self._once(update, work)
         if fresh and answer:
@@ -254,17 +248,17 @@ class OfficerDesk:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        await quietly(
-            message.reply_text(
-                f"Mã tài khoản Telegram của bạn: {user.id}\n"
-                f"Mã cuộc trò chuyện này: {message.chat_id}"
-            )
+        user_id, chat_id = user.id, message.chat_id
+        answer = await self._db.run(
+            lambda session: _plain(session)(words.ID, user_id=user_id, chat_id=chat_id)
         )
+        await quietly(message.reply_text(answer))
 
     async def on_help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help for officers."""
         if update.effective_message is not None:
-            await quietly(update.effective_message.reply_text(_HELP))
+            answer = await self._db.run(lambda session: _plain(session)(words.HELP))
+            await quietly(update.effective_message.reply_text(answer))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log; the update's transaction was rolled back, so a redelivery is handled again."""

@@ -1,8 +1,8 @@
 """What officers read on Telegram: alerts, relayed messages, /queue and /stats, in HTML.
 
 Alerts and relayed messages come from the handoff as channel-free values
-(``bot.handoff.alerts``) and are rendered here when they are sent; every text a citizen
-gave is escaped.
+(``bot.handoff.alerts``) and are rendered here when they are sent, in the wording of
+``bot.channels.telegram.words`` (editable); every text a citizen gave is escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from bot.channels.telegram import words
+from bot.channels.telegram.words import Words
 from bot.handoff.alerts import CLAIM, RESOLVE
 from bot.handoff.models import HandoffTicket
 
@@ -23,12 +25,8 @@ __all__ = [
 ]
 
 _CHANNELS = {"web": "web chat", "telegram": "Telegram", "zalo": "Zalo"}
-_LEVEL_HEAD = {
-    0: "🔔 <b>Yêu cầu hỗ trợ {code}</b>",
-    1: "⏰ <b>Nhắc lại: {code} chưa có ai nhận</b>",
-    2: "⚠️ <b>Chuyển lên tỉnh: {code} chưa có cán bộ xã nhận</b>",
-}
-_BUTTONS = {CLAIM: "🙋 Nhận xử lý", RESOLVE: "✅ Đã giải quyết"}
+_BUTTONS = {CLAIM: words.BUTTON_CLAIM, RESOLVE: words.BUTTON_RESOLVE}
+_SEED = Words()
 
 
 def callback_data(action: str, ticket_id: int) -> str:
@@ -36,79 +34,85 @@ def callback_data(action: str, ticket_id: int) -> str:
     return f"h:{action}:{ticket_id}"
 
 
-def officer_message(value: dict[str, Any]) -> dict[str, Any]:
+def officer_message(value: dict[str, Any], say: Words = _SEED) -> dict[str, Any]:
     """The Telegram message of a value: ``text``, ``parse_mode`` and ``buttons``."""
     if value.get("type") == "relay":
-        text = f"💬 <b>{escape(value['code'])}</b> – người dân nhắn:\n{escape(value['text'])}"
+        text = say(words.RELAY, code=value["code"], text=value["text"])
         return {"text": text, "parse_mode": "HTML", "buttons": []}
-    return {"text": _alert_text(value), "parse_mode": "HTML", "buttons": _alert_buttons(value)}
+    return {
+        "text": _alert_text(value, say),
+        "parse_mode": "HTML",
+        "buttons": _alert_buttons(value, say),
+    }
 
 
-def _alert_text(a: dict[str, Any]) -> str:
-    lines = [
-        _LEVEL_HEAD[int(a.get("level", 0))].format(code=escape(a["code"])),
-        f"Xã/phường: {escape(a.get('commune') or 'chưa rõ')}",
-        f"Kênh: {_CHANNELS.get(a.get('channel', ''), escape(a.get('channel', '')))}",
-    ]
-    if a.get("step"):
-        lines.append(f"Đang vướng ở bước: {escape(a['step'])}")
-    lines.append(f"Nội dung: {escape(a.get('description') or '(không ghi)')}")
-    if a.get("phone"):
-        lines.append(f"Người dân đồng ý được gọi lại: {escape(a['phone'])}")
+def _alert_text(a: dict[str, Any], say: Words) -> str:
+    lines = [say(words.ALERT_HEAD[int(a.get("level", 0))], code=a["code"])]
+    lines += say.lines(
+        words.ALERT_BODY,
+        commune=a.get("commune") or "chưa rõ",
+        channel=_CHANNELS.get(a.get("channel", ""), a.get("channel", "")),
+        step=a.get("step") or "",
+        description=a.get("description") or "(không ghi)",
+        phone=a.get("phone") or "",
+    )
     if a.get("transcript"):
-        lines.append("")
-        lines.append("<i>Mấy tin gần nhất:</i>")
+        lines += ["", say(words.ALERT_RECENT)]
         for turn in a["transcript"]:
             who = "👤" if turn.get("who") == "citizen" else "🤖"
             lines.append(f"{who} {escape(str(turn.get('text', '')))}")
-    lines.append("")
-    lines.append("Trả lời (Reply) tin này để nhắn cho người dân.")
+    lines += ["", say(words.ALERT_HINT)]
     text = "\n".join(lines)
     if a.get("cancelled"):
-        text += "\n\n↩️ Người dân đã hủy yêu cầu."
+        text += "\n\n" + say(words.ALERT_CANCELLED)
     elif a.get("resolved_by"):
-        tail = f": {escape(a['note'])}" if a.get("note") else ""
-        text += f"\n\n✔️ Đã giải quyết bởi <b>{escape(a['resolved_by'])}</b>{tail}"
+        if a.get("note"):
+            done = say(words.ALERT_RESOLVED_NOTE, officer=a["resolved_by"], note=a["note"])
+        else:
+            done = say(words.ALERT_RESOLVED, officer=a["resolved_by"])
+        text += "\n\n" + done
     elif a.get("claimed_by"):
-        text += f"\n\n👮 <b>{escape(a['claimed_by'])}</b> đã nhận xử lý."
+        text += "\n\n" + say(words.ALERT_CLAIMED, officer=a["claimed_by"])
     return text
 
 
-def _alert_buttons(a: dict[str, Any]) -> list[list[dict[str, str]]]:
+def _alert_buttons(a: dict[str, Any], say: Words) -> list[list[dict[str, str]]]:
     row = [
-        {"text": _BUTTONS[action], "callback_data": callback_data(action, int(a["ticket_id"]))}
+        {"text": say(_BUTTONS[action]), "callback_data": callback_data(action, int(a["ticket_id"]))}
         for action in a.get("actions", [])
         if action in _BUTTONS
     ]
     return [row] if row else []
 
 
-def queue_text(tickets: Sequence[HandoffTicket], now: datetime) -> str:
+def queue_text(tickets: Sequence[HandoffTicket], now: datetime, say: Words = _SEED) -> str:
     """The /queue answer."""
     if not tickets:
-        return "Không có yêu cầu nào đang mở. 👍"
-    lines = [f"<b>{len(tickets)} yêu cầu đang mở:</b>"]
+        return say(words.QUEUE_EMPTY)
+    lines = [say(words.QUEUE_HEAD, count=len(tickets))]
     for t in tickets:
-        who = f"{escape(t.claimed_by.name)} đang xử lý" if t.claimed_by else "chưa ai nhận"
-        lines.append(
-            f"• {t.code} – {escape(t.commune_label or 'chưa rõ xã')} – {who} – "
-            f"{_age(t.created_at, now)} trước"
-        )
+        where, age = t.commune_label or "chưa rõ xã", _age(t.created_at, now)
+        if t.claimed_by:
+            line = say(
+                words.QUEUE_CLAIMED, code=t.code, commune=where, officer=t.claimed_by.name, age=age
+            )
+        else:
+            line = say(words.QUEUE_OPEN, code=t.code, commune=where, age=age)
+        lines.append(line)
     return "\n".join(lines)
 
 
-def stats_text(stats: dict[str, Any]) -> str:
+def stats_text(stats: dict[str, Any], say: Words = _SEED) -> str:
     """The /stats answer."""
-    return "\n".join(
-        [
-            f"<b>Thống kê {escape(stats['scope'])} (30 ngày)</b>",
-            f"Đang chờ nhận: {stats['open']}",
-            f"Đang xử lý: {stats['claimed']}",
-            f"Đã giải quyết: {stats['resolved']}",
-            f"Người dân tự hủy: {stats['cancelled']}",
-            f"Thời gian nhận (trung vị): {_minutes(stats['median_claim_s'])}",
-            f"Thời gian giải quyết (trung vị): {_minutes(stats['median_resolve_s'])}",
-        ]
+    return say(
+        words.STATS,
+        scope=stats["scope"],
+        open=stats["open"],
+        claimed=stats["claimed"],
+        resolved=stats["resolved"],
+        cancelled=stats["cancelled"],
+        claim_time=_minutes(stats["median_claim_s"]),
+        resolve_time=_minutes(stats["median_resolve_s"]),
     )
 
 

@@ -23,6 +23,7 @@ from telegram.error import (
 )
 
 from bot.channels.telegram.render import officer_message
+from bot.channels.telegram.words import Words
 from bot.chat.identity import Citizen
 from bot.chat.render import short_key
 from bot.outbox import Delivered, Job, PermanentError, RetryLater
@@ -92,7 +93,7 @@ class TelegramSender:
         """
         payload = dict(job.payload)
         if "officer" in payload:  # a channel-free value of bot.handoff.alerts
-            payload.update(officer_message(payload["officer"]))
+            payload.update(officer_message(payload["officer"], Words(session)))
         keyed = _keyed(payload.get("buttons") or [], session)
         return replace(job, payload={**payload, "keyboard": keyed})
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.admin import content
 from bot.channels.telegram.render import officer_message
+from bot.channels.telegram.words import Words
+from bot.db import session_scope
 from bot.handoff import alerts
 from bot.handoff.models import HandoffTicket
 
@@ -54,3 +59,26 @@ def test_a_relayed_message_is_escaped_and_masked():
     assert message["text"].startswith("💬 <b>HT-000007</b> – người dân nhắn:\n")
     assert "&lt;i&gt;gấp&lt;/i&gt;" in message["text"]
     assert message["buttons"] == []
+
+
+def test_an_admin_edit_of_an_officer_text_is_what_officers_read(session_factory):
+    with session_scope(session_factory) as session:
+        content.edit_response(
+            session,
+            "utter_officer_alert_new",
+            text="🚨 <b>Có người cần giúp: {code}</b>",
+            button_titles=[],
+            username="admin",
+        )
+    with session_scope(session_factory) as session:
+        text = officer_message(alerts.alert(ticket(), level=0), Words(session))["text"]
+    assert text.startswith("🚨 <b>Có người cần giúp: HT-000007</b>\n")
+    assert "Người dân đồng ý được gọi lại" not in text  # no number given: the line is left out
+
+
+def test_an_officer_text_telegram_would_refuse_is_not_saved(session_factory):
+    for broken in ("🔔 <b>Yêu cầu {code}", "🔔 <a href='x'>{code}</a>", "Yêu cầu {code} < 5 phút"):
+        with session_scope(session_factory) as session, pytest.raises(content.ContentError):
+            content.edit_response(
+                session, "utter_officer_alert_new", text=broken, button_titles=[], username="a"
+            )
