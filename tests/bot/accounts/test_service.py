@@ -1,0 +1,54 @@
+"""Logging in: the right password opens, a wrong one is refused, many wrong ones throttle;
+every attempt is in the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.accounts import service
+from bot.audit import AuditEntry
+from bot.db import session_scope
+from tests.auxil.clock import START
+
+
+def attempt(session_factory, password, *, ip="10.0.0.1", username="lan", minutes=0):
+    with session_scope(session_factory) as session:
+        result = service.log_in(
+            session,
+            username=username,
+            password=password,
+            ip=ip,
+            now=START + timedelta(minutes=minutes),
+        )
+        return result if isinstance(result, service.Refused) else result.username
+
+
+def audit_actions(session_factory):
+    with session_scope(session_factory) as session:
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_the_right_password_opens_and_a_wrong_one_is_refused(session_factory):
+    with session_scope(session_factory) as session:
+        service.create_account(
+            session=session, username="lan", password="mat-khau-du-dai", role="viewer"
+        )
+    assert attempt(session_factory, "mat-khau-du-dai") == "lan"
+    assert attempt(session_factory, "sai") is service.Refused.WRONG
+    assert attempt(session_factory, "x", username="nobody") is service.Refused.WRONG
+    assert audit_actions(session_factory) == ["login", "login_failed", "login_failed"]
+
+
+def test_five_failures_throttle_the_account_for_a_while(session_factory):
+    with session_scope(session_factory) as session:
+        service.create_account(
+            session=session, username="lan", password="mat-khau-du-dai", role="viewer"
+        )
+    for i in range(5):
+        assert attempt(session_factory, "sai", ip=f"10.0.0.{i}") is service.Refused.WRONG
+    # the right password does not help while throttled, from any address
+    assert attempt(session_factory, "mat-khau-du-dai", ip="10.9.9.9") is service.Refused.THROTTLED
+    assert attempt(session_factory, "mat-khau-du-dai", minutes=16) == "lan"  # the window passed
+    assert audit_actions(session_factory)[-2:] == ["login_throttled", "login"]
