@@ -42,10 +42,18 @@ def record(
     target: str = "",
     ip: str = "",
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Record an action in the caller's transaction."""
+    """Record an action in the caller's transaction (``at``: when, if not now)."""
     session.add(
-        AuditEntry(username=username, action=action, target=target, ip=ip, detail=detail or {})
+        AuditEntry(
+            username=username,
+            action=action,
+            target=target,
+            ip=ip,
+            detail=detail or {},
+            created_at=at or utcnow(),
+        )
     )
 
 

@@ -96,13 +96,13 @@ def log_in(
 ) -> UserAccount | Refused:
     """The account, or why not; every attempt is in the audit log (which throttles)."""
     if audit.login_blocked(session, username=username, ip=ip, now=now):
-        audit.record(session, username=username, action=Refused.THROTTLED, ip=ip)
+        audit.record(session, username=username, action=Refused.THROTTLED, ip=ip, at=now)
         return Refused.THROTTLED
     account = authenticate(session=session, username=username, password=password)
     if account is None:
-        audit.record(session, username=username, action=Refused.WRONG, ip=ip)
+        audit.record(session, username=username, action=Refused.WRONG, ip=ip, at=now)
         return Refused.WRONG
-    audit.record(session, username=account.username, action="login", ip=ip)
+    audit.record(session, username=account.username, action="login", ip=ip, at=now)
     return account
 
 
