@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # while a new model is loaded (Rasa answers nothing meanwhile), wait this long instead
     rasa_swap_timeout_s: float = 120.0
     max_message_chars: int = 1500
+    # Request bodies: the chat API and the webhooks take at most max_body_bytes; the console
+    # (CSV imports, a new topic's questions) and Rasa's /nlg calls at most max_upload_bytes.
+    max_body_bytes: int = Field(default=64 * 1024, ge=4096)
+    max_upload_bytes: int = Field(default=2_000_000, ge=64 * 1024)
     # Load limits. Database: connections per process (pool + overflow); that many worker
     # threads run database work for async code; a thread waits at most db_pool_timeout_s
     # for a connection. Rasa: calls in flight per app process; past them a message waits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -33,12 +33,24 @@ from bot.modelops import router as modelops_router
 from bot.modelops.jobs import Trainer
 from bot.modelops.rasa_admin import RasaAdmin
 from bot.modelops.serving import ModelServer
+from bot.web.guards import BodyLimit, SecurityHeaders
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["create_app"]
 
 _INVALID = "Yêu cầu không hợp lệ. Cần gửi JSON có sender_id và text."
+
+
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    """The largest request body each path takes (the console and /nlg take more)."""
+
+    def limit_for(path: str) -> int:
+        if path.startswith("/admin") or path == "/nlg":
+            return settings.max_upload_bytes
+        return settings.max_body_bytes
+
+    return limit_for
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> FastAPI:
@@ -104,6 +116,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
         https_only=settings.environment == "production",
         max_age=8 * 3600,
     )
+    # added last, so they run first: every response gets the headers, even a 413 or a 500
+    app.add_middleware(BodyLimit, limit_for=body_limits(settings))
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
