@@ -127,6 +127,7 @@ class Stack:
         tracker = c.tracker_url or f"sqlite:///{c.root / 'var' / 'rasa_tracker.db'}"
         wiring = {  # the variables endpoints.yml refers to
             "NLG_URL": f"{c.url(c.app_port)}/nlg",
+            "NLG_TOKEN": c.env["RASA_TOKEN"],
             "ACTION_ENDPOINT_URL": f"{c.url(c.actions_port)}/webhook",
             "TRACKER_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
             "TRACKER_URL": tracker,

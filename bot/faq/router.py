@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from bot.analytics.recorder import TurnRecorder
+from bot.config import Settings
 from bot.faq import service as faq_service
 from bot.faq.cache import ContentCache
 from bot.faq.exceptions import ResponseMissingError
@@ -22,7 +24,23 @@ _MISSING_TEXT = (
 )
 
 
-@router.post("/nlg", response_model=BotResponse)
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
+
+
+def from_rasa(request: Request) -> None:
+    """Only Rasa may ask: it sends the shared token (endpoints.yml, NLG_TOKEN = RASA_TOKEN).
+
+    Checked before the body is read; a forged call could otherwise write turns for a made-up
+    citizen into the figures and the unanswered inbox.
+    """
+    settings: Settings = request.app.state.settings
+    given = request.headers.get(INTERNAL_TOKEN_HEADER, "")
+    expected = settings.rasa_token.get_secret_value()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status_code=403, detail="Chỉ Rasa được gọi địa chỉ này.")
+
+
+@router.post("/nlg", response_model=BotResponse, dependencies=[Depends(from_rasa)])
 async def nlg(body: NlgRequest, request: Request) -> BotResponse:
     """Return the current text of the response Rasa asks for (and note the citizen's turn).
 

@@ -39,6 +39,12 @@ def nlg(client, name: str):
         "tracker": {"sender_id": "web:x"},
         "channel": {"name": "rest"},
     }
-    response = client.post("/nlg", json=body)
+    response = client.post("/nlg", json=body, headers=from_rasa(client))
     assert response.status_code == 200
     return response.json()
+
+
+def from_rasa(client) -> dict[str, str]:
+    """The header Rasa sends with its calls to /nlg (the app's RASA_TOKEN)."""
+    token = client.app.state.settings.rasa_token.get_secret_value()
+    return {"X-Internal-Token": token}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.db import session_scope
-from tests.auxil.console import csrf_of, log_in, make_admin
+from tests.auxil.console import csrf_of, from_rasa, log_in, make_admin
 
 
 def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_conf=0.9):
@@ -27,7 +27,7 @@ def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_c
         "arguments": {},
         "tracker": {"sender_id": sender, "latest_message": latest},
     }
-    assert client.post("/nlg", json=body).status_code == 200
+    assert client.post("/nlg", json=body, headers=from_rasa(client)).status_code == 200
     flush(client)
     return latest["message_id"]
 
@@ -59,7 +59,7 @@ def test_turns_are_recorded_once_and_masked(client, session_factory):
             },
         },
     }
-    client.post("/nlg", json=body)
+    client.post("/nlg", json=body, headers=from_rasa(client))
     turn(client, "tg:7", "con ga co may chan", "nlu_fallback", 0.3, "utter_default")
     turn(client, "zalo:9", "/show_menu", "show_menu", 1.0, "utter_menu")
     with session_scope(session_factory) as session:

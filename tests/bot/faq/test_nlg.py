@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bot.analytics.models import ChatTurn
 from bot.db import session_scope
 from bot.faq.models import FaqEntry, ResponseTemplate
 from bot.faq.schemas import split_parts
 from bot.faq.service import more_payload
-from tests.auxil.console import nlg
+from tests.auxil.console import from_rasa, nlg
 
 
 def test_faq_answer_comes_from_the_database_with_related_buttons(client, session_factory):
@@ -66,3 +67,27 @@ def test_seeding_twice_keeps_admin_edits(session_factory):
         assert (
             session.scalar(select(FaqEntry.answer).where(FaqEntry.key == "fee")) == "sửa bởi admin"
         )
+
+
+def test_only_rasa_may_call_the_nlg_endpoint(client, session_factory):
+    """A forged call (no token, a wrong one) is refused before its body is read, and leaves
+    no turn in the figures or the unanswered inbox."""
+    body = {
+        "response": "utter_greet",
+        "arguments": {},
+        "tracker": {
+            "sender_id": "tg:424242",
+            "latest_message": {"text": "forged", "message_id": "f1"},
+        },
+    }
+    assert client.post("/nlg", json=body).status_code == 403
+    wrong = {"X-Internal-Token": "not-the-token"}
+    assert client.post("/nlg", json=body, headers=wrong).status_code == 403
+    assert client.post("/nlg", content=b"{", headers=wrong).status_code == 403  # not even parsed
+    turns = client.app.state.turns
+    assert turns.pending == 0  # nothing queued for the figures
+    client.portal.call(turns.flush)
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(ChatTurn)) == 0
+    assert client.post("/nlg", json=body, headers=from_rasa(client)).status_code == 200
+    assert turns.pending == 1
