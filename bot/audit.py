@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, func, or_, select
+from sqlalchemy import JSON, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
@@ -17,7 +17,8 @@ from bot.db import Base, UtcDateTime, utcnow
 __all__ = ["AuditEntry", "login_blocked", "recent", "record"]
 
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_FAILURES = 5
+LOGIN_FAILURES = 5  # for one account from one address
+ADDRESS_FAILURES = 20  # from one address, whatever the accounts (spraying)
 
 
 class AuditEntry(Base):
@@ -63,14 +64,20 @@ def recent(session: Session, *, limit: int = 200) -> list[AuditEntry]:
 
 
 def login_blocked(session: Session, *, username: str, ip: str, now: datetime) -> bool:
-    """Too many failed logins for this account or from this address lately."""
-    failures = session.scalar(
-        select(func.count())
-        .select_from(AuditEntry)
+    """Too many failed logins lately for this account from this address, or from it at all.
+
+    Counted per account *and* address: someone guessing the admin's password from one
+    address does not lock the real admin out of the console from another.
+    """
+    failures = (
+        select(AuditEntry.username)
         .where(
             AuditEntry.action == "login_failed",
             AuditEntry.created_at >= now - LOGIN_WINDOW,
-            or_(AuditEntry.username == username, AuditEntry.ip == ip),
+            AuditEntry.ip == ip,
         )
+        .subquery()
     )
-    return (failures or 0) >= LOGIN_FAILURES
+    mine = func.count().filter(failures.c.username == username)
+    row = session.execute(select(mine, func.count()).select_from(failures)).one()
+    return row[0] >= LOGIN_FAILURES or row[1] >= ADDRESS_FAILURES

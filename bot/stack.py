@@ -152,6 +152,7 @@ class Stack:
                     str(c.app_port),
                     "--no-access-log",
                     *workers,
+                    *_proxy_headers(),
                 ],
                 app_env,
             )
@@ -266,3 +267,12 @@ class Stack:
                     logger.error("%s exited with code %s", name, code)
                     return code
             time.sleep(0.5)
+
+
+def _proxy_headers() -> list[str]:
+    """Uvicorn's flags for X-Forwarded-For: believed only from FORWARDED_ALLOW_IPS.
+
+    ``make run`` serves the app directly, so by default no client's claim is believed (it
+    would let one dodge the login throttling by naming another address).
+    """
+    return [] if os.environ.get("FORWARDED_ALLOW_IPS") else ["--no-proxy-headers"]

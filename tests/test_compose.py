@@ -85,3 +85,14 @@ def test_it_scales_out_behind_one_published_port():
     # the app spreads conversations over the Rasa replicas it is given
     assert load()["x-app-env"]["RASA_URL"] == "${RASA_URLS:-http://rasa:5005}"
     assert "--scale app=3 --scale rasa=2" in COMPOSE.read_text(encoding="utf-8")
+
+
+def test_the_app_believes_only_the_address_the_proxy_saw():
+    nginx = (PROJECT_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    # the client's claimed X-Forwarded-For is replaced, never passed on
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx
+    assert "$proxy_add_x_forwarded_for" not in nginx
+    app = load()["services"]["app"]
+    assert app["environment"]["FORWARDED_ALLOW_IPS"] == "*"  # reachable only from the proxy
+    assert app["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "ports" not in app

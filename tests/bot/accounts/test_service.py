@@ -41,14 +41,27 @@ def test_the_right_password_opens_and_a_wrong_one_is_refused(session_factory):
     assert audit_actions(session_factory) == ["login", "login_failed", "login_failed"]
 
 
-def test_five_failures_throttle_the_account_for_a_while(session_factory):
+def test_five_failures_throttle_that_account_from_that_address_only(session_factory):
     with session_scope(session_factory) as session:
         service.create_account(
             session=session, username="lan", password="mat-khau-du-dai", role="viewer"
         )
-    for i in range(5):
-        assert attempt(session_factory, "sai", ip=f"10.0.0.{i}") is service.Refused.WRONG
-    # the right password does not help while throttled, from any address
-    assert attempt(session_factory, "mat-khau-du-dai", ip="10.9.9.9") is service.Refused.THROTTLED
-    assert attempt(session_factory, "mat-khau-du-dai", minutes=16) == "lan"  # the window passed
-    assert audit_actions(session_factory)[-2:] == ["login_throttled", "login"]
+    for _ in range(5):
+        assert attempt(session_factory, "sai", ip="10.6.6.6") is service.Refused.WRONG
+    # the guesser's address is throttled, even with the right password ...
+    assert attempt(session_factory, "mat-khau-du-dai", ip="10.6.6.6") is service.Refused.THROTTLED
+    # ... the real user at another address is not locked out
+    assert attempt(session_factory, "mat-khau-du-dai", ip="10.0.0.1") == "lan"
+    assert attempt(session_factory, "mat-khau-du-dai", ip="10.6.6.6", minutes=16) == "lan"
+    assert audit_actions(session_factory)[-3:] == ["login_throttled", "login", "login"]
+
+
+def test_an_address_trying_many_accounts_is_throttled_for_all(session_factory):
+    with session_scope(session_factory) as session:
+        service.create_account(
+            session=session, username="lan", password="mat-khau-du-dai", role="viewer"
+        )
+    for i in range(20):  # a few guesses at each of many names
+        attempt(session_factory, "sai", ip="10.7.7.7", username=f"user{i % 7}")
+    assert attempt(session_factory, "mat-khau-du-dai", ip="10.7.7.7") is service.Refused.THROTTLED
+    assert attempt(session_factory, "mat-khau-du-dai", ip="10.0.0.2") == "lan"
