@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # while a new model is loaded (Rasa answers nothing meanwhile), wait this long instead
     rasa_swap_timeout_s: float = 120.0
     max_message_chars: int = 1500
+    # a console session ends after this long, or after this long without a request
+    console_session_hours: float = Field(default=8.0, gt=0)
+    console_idle_minutes: float = Field(default=60.0, gt=0)
     # Request bodies: the chat API and the webhooks take at most max_body_bytes; the console
     # (CSV imports, a new topic's questions) and Rasa's /nlg calls at most max_upload_bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=4096)

@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
         session_cookie="vneid_session",
         same_site="strict",
         https_only=settings.environment == "production",
-        max_age=8 * 3600,
+        max_age=int(settings.console_session_hours * 3600),
     )
     # added last, so they run first: every response gets the headers, even a 413 or a 500
     app.add_middleware(BodyLimit, limit_for=body_limits(settings))

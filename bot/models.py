@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic."""
 
-from bot.accounts.models import UserAccount
+from bot.accounts.models import ConsoleSession, UserAccount
 from bot.admin.models import Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.audit import AuditEntry
@@ -18,6 +18,7 @@ from bot.outbox.models import OutboxMessage
 __all__ = [
     "AlertMessage",
     "AuditEntry",
+    "ConsoleSession",
     "Base",
     "ChatTurn",
     "HandoffTicket",

@@ -22,3 +22,17 @@ class UserAccount(Base):
     # an officer's console account sees the tickets of that officer's commune
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConsoleSession(Base):
+    """An open console session, named by its cookie.
+
+    Logging out deletes it, so a copied cookie is worthless afterwards.
+    """
+
+    __tablename__ = "console_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, in the cookie
+    account_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

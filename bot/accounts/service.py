@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.accounts.models import UserAccount
+from bot.accounts.models import ConsoleSession, UserAccount
+from bot.db import as_utc
 from bot.handoff.models import Officer
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "create_first_admin",
     "log_in",
     "log_out",
+    "open_session",
+    "session_alive",
     "set_password",
 ]
 
@@ -106,9 +109,44 @@ def log_in(
     return account
 
 
-def log_out(session: Session, *, username: str | None, ip: str) -> None:
-    """Record the end of a console session."""
+def log_out(session: Session, *, sid: str | None, username: str | None, ip: str) -> None:
+    """End a console session for good (its cookie is worthless after) and record it."""
+    if sid:
+        session.execute(delete(ConsoleSession).where(ConsoleSession.id == sid))
     audit.record(session, username=username, action="logout", ip=ip)
+
+
+def open_session(session: Session, account: UserAccount, *, now: datetime) -> str:
+    """A new server-side session for ``account``; its id goes in the cookie."""
+    sid = secrets.token_urlsafe(32)
+    session.add(ConsoleSession(id=sid, account_id=account.id, created_at=now, seen_at=now))
+    return sid
+
+
+def session_alive(
+    session: Session,
+    sid: str,
+    account_id: int,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+    idle: timedelta,
+) -> bool:
+    """Whether the session is open, the account's, not too old nor idle too long."""
+    row = session.get(ConsoleSession, sid)
+    if row is None or row.account_id != account_id:
+        return False
+    created, seen = as_utc(row.created_at), as_utc(row.seen_at)
+    if now - created > lifetime or now - seen > idle:
+        session.delete(row)
+        return False
+    if now - seen > timedelta(minutes=1):  # one write a minute at most per session
+        row.seen_at = now
+    return True
+
+
+def _end_sessions(session: Session, account_id: int) -> None:
+    session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == account_id))
 
 
 # --- the console's account pages (each change audited under the admin who made it) ----------
@@ -163,6 +201,7 @@ def reset_account(session: Session, account_id: int, *, by: str) -> tuple[UserAc
     account = _existing(session, account_id)
     password = _one_time_password()
     set_password(account, password)
+    _end_sessions(session, account.id)
     audit.record(session, username=by, action="account_reset", target=account.username)
     return account, password
 
@@ -173,6 +212,7 @@ def remove_account(session: Session, account_id: int, *, by_id: int, by: str) ->
     if account.id == by_id:
         raise AccountError("Không tự xoá tài khoản đang dùng.")
     audit.record(session, username=by, action="account_remove", target=account.username)
+    _end_sessions(session, account.id)
     session.delete(account)
 
 

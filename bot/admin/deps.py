@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
+from bot.accounts import service as accounts_service
 from bot.accounts.models import UserAccount
-from bot.db import session_scope
+from bot.db import session_scope, utcnow
 
 __all__ = [
     "DESK",
@@ -48,6 +50,7 @@ class ConsoleUser:
     role: str
     officer_id: int | None
     stamp: str
+    sid: str  # the server-side session (bot.accounts.models.ConsoleSession)
 
 
 def account_stamp(account: UserAccount) -> str:
@@ -55,14 +58,15 @@ def account_stamp(account: UserAccount) -> str:
     return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
 
 
-def remember(request: Request, account: UserAccount) -> ConsoleUser:
-    """Open a session for ``account`` (after its password was checked)."""
+def remember(request: Request, account: UserAccount, sid: str) -> ConsoleUser:
+    """Put the session ``sid`` of ``account`` (its password checked) in the cookie."""
     user = ConsoleUser(
         id=account.id,
         name=account.username,
         role=account.role,
         officer_id=account.officer_id,
         stamp=account_stamp(account),
+        sid=sid,
     )
     request.session.clear()
     request.session[_KEY] = {
@@ -71,6 +75,7 @@ def remember(request: Request, account: UserAccount) -> ConsoleUser:
         "role": user.role,
         "officer_id": user.officer_id,
         "stamp": user.stamp,
+        "sid": user.sid,
     }
     return user
 
@@ -91,6 +96,7 @@ def _from_session(raw: Any) -> ConsoleUser | None:
             role=str(raw["role"]),
             officer_id=None if raw.get("officer_id") is None else int(raw["officer_id"]),
             stamp=str(raw["stamp"]),
+            sid=str(raw["sid"]),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -105,14 +111,23 @@ def _logged_in(request: Request) -> ConsoleUser:
     user = _from_session(request.session.get(_KEY))
     valid = False
     if user is not None:
+        settings = request.app.state.settings
         with session_scope(request.app.state.session_factory) as session:
             account = session.get(UserAccount, user.id)
             valid = (
                 account is not None
                 and account.role == user.role
                 and account_stamp(account) == user.stamp
+                and accounts_service.session_alive(
+                    session,
+                    user.sid,
+                    user.id,
+                    now=utcnow(),
+                    lifetime=timedelta(hours=settings.console_session_hours),
+                    idle=timedelta(minutes=settings.console_idle_minutes),
+                )
             )
-    if user is None or not valid:  # removed, role or password changed
+    if user is None or not valid:  # logged out, expired, removed, role or password changed
         request.session.clear()
         raise HTTPException(status_code=303, headers={"Location": "/admin/login"})
     return user

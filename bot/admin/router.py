@@ -279,7 +279,7 @@ def login(
         return page(
             request, "admin_login.html", {"error": error}, status_code=429 if throttled else 401
         )
-    remember(request, account)
+    remember(request, account, accounts_service.open_session(session, account, now=utcnow()))
     return RedirectResponse("/admin/", status_code=303)
 
 
@@ -287,6 +287,8 @@ def login(
 def logout(request: Request, session: SessionDep) -> Response:
     """Close the session."""
     user = request.session.get("user") or {}
-    accounts_service.log_out(session, username=user.get("name"), ip=client_ip(request))
+    accounts_service.log_out(
+        session, sid=user.get("sid"), username=user.get("name"), ip=client_ip(request)
+    )
     request.session.clear()
     return RedirectResponse("/admin/login", status_code=303)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.auxil.console import csrf_of, make_admin
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.accounts.models import ConsoleSession
+from bot.db import session_scope, utcnow
+from tests.auxil.console import csrf_of, log_in, make_admin
 
 
 def test_first_admin_gets_a_random_password_once(session_factory):
@@ -45,3 +52,24 @@ def test_session_cookie_is_http_only_and_strict(client):
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
+
+
+def test_a_copied_cookie_is_worthless_after_logout(client, session_factory):
+    assert log_in(client, "admin", make_admin(session_factory)).status_code == 303
+    stolen = client.cookies.get("vneid_session")
+    assert client.get("/admin/accounts").status_code == 200
+    token = csrf_of(client.get("/admin/accounts").text)
+    assert client.post("/admin/logout", data={"csrf": token}).status_code in (200, 303)
+    replay = TestClient(client.app)
+    replay.cookies.set("vneid_session", stolen)
+    page = replay.get("/admin/accounts", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/admin/login"
+
+
+def test_a_session_ends_when_idle_too_long(client, session_factory):
+    assert log_in(client, "admin", make_admin(session_factory)).status_code == 303
+    with session_scope(session_factory) as session:  # an hour and a half without a request
+        for row in session.scalars(select(ConsoleSession)):
+            row.seen_at = utcnow() - timedelta(minutes=90)
+    page = client.get("/admin/accounts", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/admin/login"
