@@ -77,6 +77,15 @@ def test_a_post_without_the_csrf_token_is_refused(browser, stack, admin):
 
 def test_a_stored_script_is_shown_as_text_everywhere(browser, stack, admin):
     original = fee_answer(stack)
+    try:
+        _store_a_script_and_look(browser, stack, admin, original)
+    finally:  # a failure must not leave the script in the answer other tests read
+        with session_scope(stack.session_factory) as session:
+            entry = session.scalars(select(FaqEntry).where(FaqEntry.key == "fee")).one()
+            entry.answer = original
+
+
+def _store_a_script_and_look(browser, stack, admin, original):
     page = logged_in(browser, stack, admin)
     page.goto(f"{stack.app_url}/admin/faq/fee")
     page.fill("#answer", XSS)
@@ -96,7 +105,8 @@ def test_a_stored_script_is_shown_as_text_everywhere(browser, stack, admin):
     chat.wait_for_selector(".msg--bot")
     chat.fill("#text", "lam dinh danh dien tu co mat tien khong")
     chat.keyboard.press("Enter")
-    chat.wait_for_function("document.body.innerText.includes('<script>window.__xss')")
+    # waited for without evaluating a string in the page: the CSP forbids eval there
+    chat.get_by_text("<script>window.__xss", exact=False).first.wait_for()
     assert chat.evaluate("window.__xss") is None and chat_dialogs == []
     shoot(chat, "web-chat-escaped")
     chat.close()
