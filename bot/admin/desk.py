@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import File, Form, HTTPException, Request, UploadFile
@@ -206,7 +207,7 @@ def export_officers(request: Request, session: SessionDep, user: CurrentEditor) 
             "supervisor": "1" if o.is_supervisor else "0",
             "active": "1" if o.active else "0",
         }
-        for o in views.directory(session)["officers"]
+        for o in officer_admin.all_officers(session)
     ]
     return csv_response(rows, OFFICER_FIELDS, "officers.csv")
 
@@ -221,12 +222,15 @@ async def import_officers(
     """Add or update officers from a CSV; nothing is saved if any row is wrong."""
     rows = await _read_csv(file, {"name", "telegram_user_id"})
     # the file is read: the database work runs in a worker thread, not on the event loop
-    return await run_in_threadpool(_import_officers, session, user, rows)
+    return await run_in_threadpool(_import, officer_admin.import_officers, session, user, rows)
 
 
-def _import_officers(session: Session, user: ConsoleUser, rows: list[dict[str, str]]) -> Response:
+def _import(
+    importer: Callable[..., int], session: Session, user: ConsoleUser, rows: list[dict[str, str]]
+) -> Response:
+    """Run an all-or-nothing import; its refused lines become the 400's message."""
     try:
-        count = officer_admin.import_officers(session, rows, by=user.name)
+        count = importer(session, rows, by=user.name)
     except officer_admin.ImportRefusedError as exc:
         session.rollback()
         raise HTTPException(status_code=400, detail=str(exc)) from exc
@@ -268,13 +272,6 @@ async def import_communes(
     when one is given. Nothing is saved if any row is wrong.
     """
     rows = await _read_csv(file, {"name", "officer_chat_id"})
-    return await run_in_threadpool(_import_communes, session, user, rows)
-
-
-def _import_communes(session: Session, user: ConsoleUser, rows: list[dict[str, str]]) -> Response:
-    try:
-        count = officer_admin.import_commune_groups(session, rows, by=user.name)
-    except officer_admin.ImportRefusedError as exc:
-        session.rollback()
-        raise HTTPException(status_code=400, detail=str(exc)) from exc
-    return RedirectResponse(f"/admin/communes?msg=imported-{count}", status_code=303)
+    return await run_in_threadpool(
+        _import, officer_admin.import_commune_groups, session, user, rows
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "ImportRefusedError",
     "OfficerError",
     "add_officer",
+    "all_officers",
     "find_commune",
     "import_commune_groups",
     "import_officers",
@@ -106,6 +107,11 @@ def set_group(session: Session, *, commune: str, chat_id: int | None) -> Commune
     place = find_commune(session, commune)
     place.officer_chat_id = chat_id
     return place
+
+
+def all_officers(session: Session) -> list[Officer]:
+    """Every officer, active or not, by name."""
+    return list(session.scalars(select(Officer).order_by(Officer.name)))
 
 
 def list_officers(session: Session) -> list[str]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.communes.models import Commune
 from bot.db import as_utc
+from bot.handoff import officers
 from bot.handoff.models import (
     ACTIVE_STATUSES,
     HandoffTicket,
@@ -126,6 +127,6 @@ def directory(session: Session) -> dict[str, Any]:
     communes = select(Commune).options(selectinload(Commune.former_units))
     return {
         "communes": list(session.scalars(communes.order_by(Commune.name))),
-        "officers": list(session.scalars(select(Officer).order_by(Officer.name))),
+        "officers": officers.all_officers(session),
         "demand": demand,
     }
