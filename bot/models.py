@@ -14,12 +14,14 @@ from bot.handoff.models import AlertMessage, HandoffTicket, Officer, TicketMessa
 from bot.locks import JobLock
 from bot.modelops.models import ModelBuild
 from bot.outbox.models import OutboxMessage
+from bot.privacy.contacts import CallbackNumber
 
 __all__ = [
     "AlertMessage",
     "AuditEntry",
     "ConsoleSession",
     "Base",
+    "CallbackNumber",
     "ChatTurn",
     "HandoffTicket",
     "InboundEvent",

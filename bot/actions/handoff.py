@@ -3,7 +3,9 @@
 The form ``handoff_form`` asks, one step per message: the commune (any spelling, old or
 new name; it asks when a name is ambiguous), a yes/no confirmation of the resolved
 commune, a short description, and a call-back number *only if the citizen chooses to
-give one*. ``action_submit_handoff`` commits the ticket (and its alerts, in the same
+give one*. Rasa only ever sees that number masked (``0912*****78``): the gateway keeps the
+number itself apart (``bot.privacy.contacts``) and the ticket takes it from there.
+``action_submit_handoff`` commits the ticket (and its alerts, in the same
 transaction) before it tells the citizen the code.
 """
 
@@ -30,6 +32,8 @@ from bot.config import get_settings
 from bot.db import create_engine_from_url, session_scope, utcnow
 from bot.handoff import service, texts
 from bot.handoff.models import TicketStatus
+from bot.privacy import contacts
+from bot.privacy.mask import MASKED_PHONE_RE
 from nlu.text import fold
 
 __all__ = [
@@ -51,7 +55,6 @@ _YES = {"dung", "dung roi", "co", "phai", "vang", "da", "u", "uh", "ok", "oke", 
 _NO = {"khong", "ko", "k", "sai", "khong phai", "khong dung", "sai roi", "no"}
 _NO_CALL = {"khong", "ko", "k", "khong can", "khong can goi lai", "khong can goi", "thoi"}
 _UNKNOWN = {"khong ro", "khong biet", "ko biet", "ko ro", "toi khong ro xa"}
-_PHONE_RE = re.compile(r"^(?:\+?84|0)(\d{9})$")
 _CODE_RE = re.compile(r"\bHT-?(\d{1,9})\b", re.IGNORECASE)
 _TRANSCRIPT_TURNS = 6
 
@@ -139,16 +142,27 @@ class ValidateHandoffForm(FormValidationAction):
             return {"ho_description": None, HINT: True}
         return {"ho_description": text[:1000]}
 
-    def validate_ho_contact(
+    async def validate_ho_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A phone number typed on purpose is the consent; "không cần" is none."""
+        """A phone number typed on purpose is the consent; "không cần" is none.
+
+        The number reaches Rasa masked; it counts only if the gateway kept it for this
+        citizen (it was typed while this question was on screen).
+        """
         text = str(value or "").strip()
         if _words(text) in _NO_CALL:
             return {"ho_contact": NO_CONTACT}
-        digits = re.sub(r"[\s.\-()]", "", text)
-        if _PHONE_RE.match(digits):
-            return {"ho_contact": "0" + _PHONE_RE.match(digits).group(1)}  # type: ignore[union-attr]
+        found = MASKED_PHONE_RE.findall(text)
+        if len(found) == 1:
+            sender, masked = tracker.sender_id, found[0]
+
+            def look() -> bool:
+                with session_scope(_factory()) as session:
+                    return contacts.kept(session, sender=sender, masked=masked, now=utcnow())
+
+            if await asyncio.to_thread(look):
+                return {"ho_contact": masked}
         dispatcher.utter_message(response="utter_ho_bad_phone")
         return {"ho_contact": None, HINT: True}
 
@@ -241,6 +255,9 @@ class ActionSubmitHandoff(Action):
         def store() -> tuple[str, str]:
             with session_scope(_factory()) as session:
                 commune = _commune(session, unit)
+                phone = None
+                if contact and contact != NO_CONTACT:  # the number kept apart, taken now
+                    phone = contacts.take(session, sender=sender, masked=contact, now=utcnow())
                 ticket = service.open_ticket(
                     session,
                     service.NewTicket(
@@ -249,7 +266,7 @@ class ActionSubmitHandoff(Action):
                         commune_id=commune.id if commune else None,
                         commune_label=unit.new_label if unit else "",
                         description=description,
-                        contact_phone=contact if contact and contact != NO_CONTACT else None,
+                        contact_phone=phone,
                         step=step,
                         step_title=_step_title(step),
                         transcript=transcript,

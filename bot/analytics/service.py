@@ -18,7 +18,7 @@ from bot.chat.identity import Citizen
 from bot.db import as_utc, insert_or_else, local_time
 from bot.faq.models import FaqEntry
 from bot.handoff.models import HandoffTicket, TicketStatus
-from bot.handoff.redact import redact
+from bot.privacy.mask import mask
 from nlu.text import fold
 
 __all__ = [
@@ -60,7 +60,7 @@ def turn_row(tracker: dict[str, Any], response: str, *, now: datetime) -> dict[s
         "message_id": str(message_id)[:64],
         "sender": sender[:128],
         "channel": Citizen.parse(sender).channel.value,
-        "text": redact(text)[:500],
+        "text": mask(text)[:500],
         "intent": intent[:96],
         "confidence": confidence,
         "response": response[:128],

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.handoff.redact import code_spans
+from bot.privacy.mask import code_spans
 from nlu.text import fold
 
 __all__ = ["AFTER_PAYLOAD", "Sign", "Verdict", "inspect"]

@@ -41,7 +41,8 @@ from bot.faq.schemas import BotResponse, Button
 from bot.handoff import service as handoff
 from bot.handoff import texts
 from bot.handoff.models import HandoffTicket
-from bot.handoff.redact import redact
+from bot.privacy import contacts
+from bot.privacy.mask import mask
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +142,10 @@ class Gateway:
             )
             if prepared.replies is not None:
                 return prepared.replies
-            # Rasa (and its tracker store) never sees an ID number, a code or a password; a
-            # phone number passes for the handoff form's call-back (its masking: issue 14).
-            text = prepared.text
-            asked = text if text.startswith("/") else redact(text, phones=False)
-            replies = await self._ask(citizen, asked, slow=prepared.slow)
+            # Rasa (its tracker store, its logs, the action server) never sees an ID number,
+            # a phone number, a code, a card or a password: the call-back number the
+            # handoff form asks for was kept apart by _prepare.
+            replies = await self._ask(citizen, mask(prepared.text), slow=prepared.slow)
             warnings = list(prepared.warnings)
             if replies is None:
                 return [*warnings, await self.say(messages.BUSY)]
@@ -229,6 +229,8 @@ def _prepare(
         return _Prepared(text=text, replies=warnings + replies)
     if text == texts.CANCEL_PAYLOAD:  # an old "Hủy yêu cầu" button, the ticket already closed
         return _Prepared(text=text, replies=[_render(session, messages.NOTHING_TO_CANCEL)])
+    payloads = [str(b.get("payload")) for b in state.last_buttons] if state else []
+    contacts.keep_from(session, sender=sender, text=text, payloads=payloads, now=now)
     # a model swap under way: Rasa answers once the new model is loaded, not "busy"
     slow = locks.holder(session, locks.SERVING, now) is not None
     return _Prepared(text=text, slow=slow, shown=shown, warnings=tuple(warnings))

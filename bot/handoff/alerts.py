@@ -2,7 +2,7 @@
 
 A value is a plain dict (it is stored in the outbox and rendered when it is sent): the
 officers' channel (Telegram, ``bot.channels.telegram.render``) turns it into its message
-and buttons. Every citizen-given text in a value is already masked (``redact``).
+and buttons. Every citizen-given text in a value is already masked (``mask``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.handoff.models import HandoffTicket
-from bot.handoff.redact import redact
+from bot.privacy.mask import mask
 
 __all__ = ["CLAIM", "RESOLVE", "alert", "relay"]
 
@@ -47,7 +47,7 @@ def alert(
         "commune": ticket.commune_label or "",
         "channel": ticket.channel,
         "step": ticket.step or "",
-        "description": redact(ticket.description or ""),
+        "description": mask(ticket.description or ""),
         "phone": ticket.contact_phone or "",
         "transcript": [
             {"who": str(t.get("who", "")), "text": str(t.get("text", ""))}
@@ -63,4 +63,4 @@ def alert(
 
 def relay(ticket: HandoffTicket, text: str) -> dict[str, Any]:
     """A citizen's follow-up message for the officer (personal numbers masked)."""
-    return {"type": "relay", "ticket_id": ticket.id, "code": ticket.code, "text": redact(text)}
+    return {"type": "relay", "ticket_id": ticket.id, "code": ticket.code, "text": mask(text)}

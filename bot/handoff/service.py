@@ -30,8 +30,8 @@ from bot.handoff.models import (
     TicketMessage,
     TicketStatus,
 )
-from bot.handoff.redact import redact
 from bot.outbox import enqueue
+from bot.privacy.mask import mask
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +138,10 @@ def open_ticket(
         sender=new.sender,
         commune_id=new.commune_id,
         commune_label=new.commune_label,
-        description=redact(new.description)[:2000],
+        description=mask(new.description)[:2000],
         contact_phone=new.contact_phone,
         step=new.step_title or new.step,
-        transcript=[{**t, "text": redact(str(t.get("text", "")))[:500]} for t in new.transcript],
+        transcript=[{**t, "text": mask(str(t.get("text", "")))[:500]} for t in new.transcript],
         status=TicketStatus.OPEN,
         created_at=now,
         last_alert_at=now,
@@ -274,7 +274,7 @@ def _last_heard(session: Session, ticket: HandoffTicket) -> datetime:
 def citizen_message(session: Session, ticket: HandoffTicket, text: str, *, now: datetime) -> None:
     """Keep a citizen's follow-up and relay it to the officer (or every alerted chat)."""
     message = TicketMessage(
-        ticket_id=ticket.id, direction=Direction.CITIZEN, text=redact(text), created_at=now
+        ticket_id=ticket.id, direction=Direction.CITIZEN, text=mask(text), created_at=now
     )
     session.add(message)
     session.flush()

@@ -5,14 +5,22 @@ PostgreSQL (``pg_url``) and Redis (``redis_url``) come from tests/conftest.py.
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 
 from bot.main import create_app
 from tests.auxil.db import make_seeded_db, open_db
 from tests.auxil.settings import make_settings
+
+# Property tests are deterministic in `make test` (the same examples every run, no example
+# database); HYPOTHESIS_PROFILE=deep searches much further, with fresh examples.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("deep", max_examples=5000, database=None, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

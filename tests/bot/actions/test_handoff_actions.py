@@ -3,7 +3,13 @@ the ticket it stores (a real seeded database) and its status."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -11,12 +17,15 @@ from sqlalchemy import select
 from bot.actions import handoff as actions
 from bot.communes import service as communes_service
 from bot.communes.models import Commune
-from bot.db import session_scope
+from bot.db import session_scope, utcnow
 from bot.faq.service import render_response
 from bot.handoff.models import HandoffTicket
 from bot.outbox import OutboxMessage
+from bot.privacy import contacts
+from bot.privacy.mask import mask
 
 FORM = {"name": actions.FORM}
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def tracker(text="", slots=None, events=(), sender="web:ho-test"):
@@ -28,6 +37,8 @@ def validate(slot, value, slots=None):
     dispatcher = CollectingDispatcher()
     method = getattr(actions.ValidateHandoffForm(), f"validate_{slot}")
     result = method(value, dispatcher, tracker(str(value), slots), {})
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
     return result, [m.get("response") for m in dispatcher.messages], dispatcher.messages
 
 
@@ -96,13 +107,48 @@ def test_the_description_needs_words():
     assert len(validate("ho_description", "chữ " * 600)[0]["ho_description"]) == 1000
 
 
-def test_a_call_back_number_only_when_typed_on_purpose():
+def keep(session_factory, typed, sender="web:ho-test"):
+    """The gateway's part: the question is on screen, the citizen types ``typed``."""
+    with session_scope(session_factory) as session:
+        return contacts.keep_from(
+            session, sender=sender, text=typed, payloads=[contacts.ASKED_PAYLOAD], now=utcnow()
+        )
+
+
+def test_a_call_back_number_counts_only_when_the_gateway_kept_it(session_factory):
     assert validate("ho_contact", "không cần")[0] == {"ho_contact": actions.NO_CONTACT}
     for typed in ("091 234 5678", "(091) 234-5678", "+84912345678", "84.912.345.678"):
-        assert validate("ho_contact", typed)[0] == {"ho_contact": "0912345678"}, typed
-    for typed in ("123", "so cua toi", "09123456789"):
+        assert keep(session_factory, typed), typed
+        # Rasa (and so this action) only sees the number masked
+        assert validate("ho_contact", mask(typed))[0] == {"ho_contact": "0912*****78"}, typed
+    # a number nobody kept (another one, or typed raw to Rasa past the gateway), or no number
+    for typed in ("0987*****21", "0912345678", "123", "so cua toi", "09123456789"):
         result, said, _ = validate("ho_contact", typed)
         assert result == {"ho_contact": None, actions.HINT: True} and said == ["utter_ho_bad_phone"]
+
+
+def test_the_gateway_keeps_a_number_only_while_the_question_is_on_screen(session_factory):
+    with session_scope(session_factory) as session:
+        kept = partial(contacts.keep_from, session, sender="web:x", now=utcnow())
+        assert not kept(text="0912345678", payloads=["/faq/fee"])  # another screen
+        assert not kept(text="0912345678 hoặc 0987654321", payloads=[contacts.ASKED_PAYLOAD])
+        assert not kept(text="khong co so", payloads=[contacts.ASKED_PAYLOAD])
+        assert session.scalar(select(contacts.CallbackNumber)) is None
+
+
+def test_the_call_back_question_offers_the_button_the_gateway_looks_for():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    for name in ("utter_ask_ho_contact", "utter_ho_bad_phone"):
+        [variant] = domain["responses"][name]
+        assert contacts.ASKED_PAYLOAD in [b["payload"] for b in variant["buttons"]], name
+
+
+def test_a_kept_number_is_forgotten_after_its_time(session_factory):
+    assert keep(session_factory, "0912345678")
+    later = utcnow() + contacts.KEPT_FOR + timedelta(minutes=1)
+    with session_scope(session_factory) as session:
+        assert not contacts.kept(session, sender="web:ho-test", masked="0912*****78", now=later)
+        assert contacts.purge(session, now=later) == 1
 
 
 async def test_a_question_is_not_repeated_right_after_a_validation_message():
@@ -154,9 +200,10 @@ async def test_the_ticket_is_stored_with_its_alerts_before_the_citizen_gets_its_
         "ho_commune": "xã Đăk Choong (huyện Đăk Glei)",
         "ho_confirm": True,
         "ho_description": "khong nhan duoc ma otp",
-        "ho_contact": "0912345678",
+        "ho_contact": "0912*****78",  # as Rasa holds it; the number itself was kept apart
         "wt_step": "act_otp",
     }
+    assert keep(session_factory, "0912 345 678", sender="tg:4242")
     events, messages = await submit(slots)
     [message] = messages
     assert message["response"] == "utter_ho_created"
@@ -173,6 +220,7 @@ async def test_the_ticket_is_stored_with_its_alerts_before_the_citizen_gets_its_
         assert ticket.channel == "telegram" and ticket.sender == "tg:4242"
         assert ticket.commune_label == "xã Xốp, tỉnh Quảng Ngãi" and ticket.commune_id
         assert ticket.contact_phone == "0912345678"
+        assert session.scalar(select(contacts.CallbackNumber)) is None  # the ticket took it
         assert ticket.step.startswith("Bước 3. Nhập mã OTP")  # the walkthrough step, by title
         assert [t["who"] for t in ticket.transcript] == ["citizen", "bot"]  # no payload, no form
         [alert] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert"))

@@ -13,7 +13,7 @@ from bot.chat.identity import Citizen
 from bot.chat.service import Gateway
 from bot.config import PROJECT_ROOT
 from bot.db import Database
-from bot.handoff.redact import redact
+from bot.privacy.mask import mask
 from scripts.guard_rate import rates
 from tests.auxil.rasa_http import fake_rasa, never_called
 
@@ -34,7 +34,7 @@ from tests.auxil.rasa_http import fake_rasa, never_called
 def test_codes_in_any_shape(text):
     verdict = inspect(text)
     assert verdict is not None and Sign.CODE in verdict.signs
-    assert "482" not in redact(text) and "4 8 2" not in redact(text)
+    assert "482" not in mask(text) and "4 8 2" not in mask(text)
 
 
 @pytest.mark.parametrize(

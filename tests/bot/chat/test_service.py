@@ -16,6 +16,7 @@ from bot.chat.identity import Citizen
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
 from bot.db import Database, create_engine_from_url, session_scope, utcnow
+from bot.privacy import contacts
 from tests.auxil.rasa_http import fake_rasa, never_called
 from tests.auxil.texts import seeded
 
@@ -164,6 +165,37 @@ async def test_the_next_message_waits_for_the_buttons_of_the_last_reply(session_
     await gateway.answer(citizen, "2")
     assert seen == ["huong dan kich hoat", "/wt_error"]
     await gateway.settle()
+
+
+SECRETS = {
+    "062201012345": "062******345",
+    "0912 345 678": "0912*****78",
+    "otp 482913": "otp ***",
+    "mật khẩu mới là Abc@12345": "mật khẩu mới là ***",
+    "4111 1111 1111 1111": "**** **** **** 1111",
+    "nguyen.van.a@gmail.com": "n***@gmail.com",
+}
+
+
+@pytest.mark.parametrize("typed", SECRETS)
+async def test_rasa_never_sees_a_number_or_a_secret(session, typed):
+    seen = []
+    await ask(echo_rasa(seen, []), f"giup toi {typed}", session)
+    assert seen == [f"giup toi {SECRETS[typed]}"]
+
+
+async def test_the_call_back_number_is_kept_apart_while_its_question_is_on_screen(
+    session, session_factory
+):
+    asked = [{"title": "Không cần gọi lại", "payload": contacts.ASKED_PAYLOAD}]
+    seen = []
+    await ask(echo_rasa(seen, []), "so toi 0987 654 321", session)  # no question: not kept
+    await ask(echo_rasa(seen, asked), "toi can can bo goi lai", session)
+    await ask(echo_rasa(seen, []), "so toi 0912 345 678", session)
+    assert seen == ["so toi 0987*****21", "toi can can bo goi lai", "so toi 0912*****78"]
+    with session_scope(session_factory) as db:
+        [kept] = db.scalars(select(contacts.CallbackNumber)).all()
+        assert (kept.sender, kept.phone) == ("web:t", "0912345678")
 
 
 async def test_choices_are_per_sender_and_cleared_when_no_buttons(session):
