@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import secrets
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
@@ -14,11 +17,13 @@ from sqlalchemy.orm import sessionmaker
 from bot import migrate
 from bot.accounts import service as accounts_service
 from bot.config import PROJECT_ROOT, get_settings
-from bot.db import create_engine_from_url, session_scope
+from bot.db import Database, create_engine_from_url, session_scope, utcnow
 from bot.faq import content
 from bot.handoff import officers
 from bot.modelops import artefacts
 from bot.modelops.serving import point_start_model
+from bot.privacy import retention
+from bot.process import PRIVATE_UMASK, make_private
 from bot.seed import WALKTHROUGH_FILE, seed_database
 from bot.walkthrough.flow import load_flow, to_mermaid
 
@@ -91,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, StackConfig
 
     settings = get_settings()
+    make_private(PROJECT_ROOT / "var")  # databases and logs of an older install: 0600
     seed_model = artefacts.ensure_model(PROJECT_ROOT, RASA_BIN)
     engine = create_engine_from_url(settings.database_url)
     with session_scope(sessionmaker(engine)) as session:
@@ -155,8 +161,28 @@ def officer_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def purge() -> int:
+    """Purge conversation content older than RETENTION_DAYS, from both databases."""
+    settings = get_settings()
+    engine = create_engine_from_url(settings.database_url)
+    purger = retention.Purger(
+        Database(sessionmaker(engine), threads=1),
+        days=settings.retention_days,
+        tracker_url=settings.tracker_url,
+        every=timedelta(0),
+        clock=utcnow,
+    )
+    try:
+        print(f"Purged: {asyncio.run(purger.run())}")  # noqa: T201
+    finally:
+        purger.close()
+        engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
+    os.umask(PRIVATE_UMASK)  # the databases, logs and .env it creates are the user's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs may carry the Rasa token
     parser = argparse.ArgumentParser(prog="python -m bot")
@@ -183,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     o_rm = off.add_parser("remove", help="deactivate an officer")
     o_rm.add_argument("--telegram-id", type=int, required=True)
     off.add_parser("list", help="list the officers")
+    sub.add_parser("purge", help="purge conversations older than RETENTION_DAYS now")
     o_grp = off.add_parser("group", help="send a commune's alerts to a Telegram group")
     o_grp.add_argument("--commune", required=True)
     o_grp.add_argument("--chat-id", type=int, help="omit to go back to private chats")
@@ -202,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "officer":
         return officer_command(args)
+    if args.command == "purge":
+        return purge()
     if args.command == "model":
         target = artefacts.ensure_model(
             PROJECT_ROOT, RASA_BIN, config=args.config, force=args.force

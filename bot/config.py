@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     content_refresh_s: float = Field(default=1.0, gt=0)
     # How often Python hands the interpreter lock between threads (bot/main.py says why).
     switch_interval_ms: float = Field(default=1.0, gt=0)
+    # Conversation content older than this is purged (bot/privacy/retention.py), checked
+    # this often by every app process.
+    retention_days: int = Field(default=90, ge=1)
+    retention_every_minutes: float = Field(default=60.0, gt=0)
     # Telegram (officer alerts now; the citizen front later). Off when no token.
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
@@ -156,6 +160,11 @@ class Settings(BaseSettings):
     def db_threads(self) -> int:
         """Worker threads for database work: one per connection the pool can open."""
         return self.db_pool_size + self.db_max_overflow
+
+    @property
+    def tracker_url(self) -> str:
+        """Rasa's tracker store (the `make run` default: SQLite under var/)."""
+        return self.rasa_tracker_url or f"sqlite:///{self.project_root / 'var' / 'rasa_tracker.db'}"
 
     @property
     def zalo_enabled(self) -> bool:

@@ -106,6 +106,10 @@ def create_engine_from_url(
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # what is deleted (a purged conversation, a taken call-back number) is overwritten,
+            # not left readable in the file's free pages (Debian's SQLite does so by default;
+            # other builds do not)
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
     return engine

@@ -36,6 +36,26 @@ def death_signal() -> Callable[[], None] | None:
     return arm
 
 
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if needed; make it readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def make_private(root: Path) -> None:
+    """Files under ``root`` readable by their owner only (0600; folders 0700)."""
+    if not root.exists():
+        return
+    private_dir(root)
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def spawn(
     cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path | None = None
 ) -> subprocess.Popen[bytes]:
@@ -51,8 +71,9 @@ def spawn(
     preexec = death_signal() if main else None
     out = None
     if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        out = log.open("ab")
+        private_dir(log.parent)
+        out = os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+        os.chmod(log, 0o600)  # a log written before files were private
     try:
         return subprocess.Popen(  # noqa: S603
             cmd,
@@ -62,6 +83,7 @@ def spawn(
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
             preexec_fn=preexec,
+            umask=PRIVATE_UMASK,  # what a service creates (databases, logs) is its user's only
         )
     finally:
         if out is not None:

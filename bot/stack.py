@@ -122,9 +122,15 @@ class Stack:
         c = self.config
         base_env = {**os.environ, **c.env}
         rasa_urls = ",".join(c.url(port) for port in c.rasa_ports)
-        app_env = {**base_env, "RASA_URL": rasa_urls, **c.extra_app_env}
-        python = sys.executable
         tracker = c.tracker_url or f"sqlite:///{c.root / 'var' / 'rasa_tracker.db'}"
+        # the app purges old conversations from Rasa's tracker store too (RETENTION_DAYS)
+        app_env = {
+            **base_env,
+            "RASA_URL": rasa_urls,
+            "RASA_TRACKER_URL": tracker,
+            **c.extra_app_env,
+        }
+        python = sys.executable
         wiring = {  # the variables endpoints.yml refers to
             "NLG_URL": f"{c.url(c.app_port)}/nlg",
             "NLG_TOKEN": c.env["RASA_TOKEN"],

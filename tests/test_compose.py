@@ -96,3 +96,12 @@ def test_the_app_believes_only_the_address_the_proxy_saw():
     assert app["environment"]["FORWARDED_ALLOW_IPS"] == "*"  # reachable only from the proxy
     assert app["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
     assert "ports" not in app
+
+
+def test_the_app_purges_the_tracker_store_rasa_writes():
+    """RETENTION_DAYS reaches Rasa's conversations: the app is given the same database."""
+    services = load()["services"]
+    rasa = services["rasa"]["environment"]["TRACKER_URL"]
+    app = services["app"]["environment"]
+    assert app["RASA_TRACKER_URL"].replace("postgresql+psycopg://", "postgresql://") == rasa
+    assert app["RETENTION_DAYS"] == "${RETENTION_DAYS:-90}"

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
+from bot.privacy.mask import mask
 
 __all__ = ["InboundEvent", "claim", "failed", "finish", "first_time", "pending", "receive"]
 
@@ -104,8 +105,14 @@ def claim(session: Session, row_id: int, *, now: datetime, lease: timedelta) -> 
 
 
 def finish(session: Session, row_id: int) -> None:
-    """The event is handled (in the transaction that stored its outcome)."""
-    session.get_one(InboundEvent, row_id).status = DONE
+    """The event is handled (in the transaction that stored its outcome).
+
+    Its payload (what the citizen typed, as typed) is dropped: only the id stays, so a
+    re-delivery is still recognised.
+    """
+    event = session.get_one(InboundEvent, row_id)
+    event.status = DONE
+    event.payload = {}
 
 
 def failed(session: Session, row_id: int, exc: Exception, *, max_attempts: int) -> None:
@@ -116,6 +123,17 @@ def failed(session: Session, row_id: int, exc: Exception, *, max_attempts: int) 
     logger.warning("%s event %s failed: %s", event.source, event.event_id, exc)
     event.locked_until = None
     event.attempts += 1
-    event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    event.last_error = mask(f"{type(exc).__name__}: {exc}")[:2000]
     if event.attempts >= max_attempts:
         event.status = DEAD
+        event.payload = _masked(event.payload)  # kept to look into, without what was typed
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value

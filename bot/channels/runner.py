@@ -1,4 +1,8 @@
-"""Start and stop what runs beside the web app: Telegram and the outbox worker."""
+"""Start and stop what runs beside the web app.
+
+Telegram, Zalo, the outbox worker and its periodic jobs (the alert sweep, the retention
+purge).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from bot.config import Settings
 from bot.db import Clock, Database
 from bot.handoff import alerting, service
 from bot.outbox import OutboxWorker, Sender
+from bot.privacy import retention
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +90,16 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
                 allowed_updates=ALLOWED_UPDATES,
             )
     last_sweep = [clock() - SWEEP_EVERY]
+    purger = retention.Purger(
+        db,
+        days=settings.retention_days,
+        tracker_url=settings.tracker_url,
+        every=timedelta(minutes=settings.retention_every_minutes),
+        clock=clock,
+    )
 
     async def tick() -> None:
+        await purger.maybe_run()
         if clock() - last_sweep[0] < SWEEP_EVERY:
             return
         now = last_sweep[0] = clock()
@@ -112,6 +125,7 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         for running_task in tasks:
             with suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(running_task, timeout=15)
+        purger.close()
         if zalo_http is not None:
             await zalo_http.aclose()
         if application is not None:

@@ -39,6 +39,7 @@ class RunningStack:
     telegram: FakeTelegram
     zalo: FakeZalo
     models_dir: Path
+    root: Path  # the stack's files: app.db, tracker.db, logs/
 
     def zalo_event(self, data: dict) -> int:
         """Deliver a signed Zalo OA event to the app's webhook, as Zalo would."""
@@ -145,6 +146,7 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
         telegram=telegram_fake,
         zalo=zalo_server,
         models_dir=tmp / "models",
+        root=tmp,
     )
     running.stop()
 

@@ -1,0 +1,159 @@
+"""No raw personal data anywhere: what a citizen types on any channel reaches no table, no
+Rasa tracker, no log as typed; only the call-back number they chose to give is kept, and only
+where the officers need it (the ticket and the alert that carries it)."""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.handoff.models import HandoffTicket
+from tests.auxil.loopback import wait_until
+from tests.e2e.conftest import PROVINCE_CHAT
+from tests.e2e.test_handoff_channels import on_telegram, on_web, on_zalo
+
+pytestmark = pytest.mark.e2e
+
+# where the chosen call-back number may be: the ticket, and the alert that tells officers
+CALLBACK_PLACES = {("handoff_ticket", "contact_phone"), ("outbox", "payload")}
+
+
+def _luhn(body: str) -> str:
+    total = 0
+    for i, char in enumerate(reversed(body)):
+        d = int(char) * (1 if i % 2 else 2)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
+def _secrets(rnd: random.Random) -> dict[str, str]:
+    """Fresh values for one run: nothing else in the stack can hold them."""
+    digits = lambda n: "".join(rnd.choice("0123456789") for _ in range(n))  # noqa: E731
+    word = "".join(rnd.choice("bcdfghjkmnpqrstvwxz") for _ in range(10))
+    return {
+        "id": "079" + digits(9),
+        "cmnd": "2" + digits(8),
+        "phone": "09" + digits(8),
+        "otp": digits(6),
+        "password": f"Vn{word[:4]}@{digits(5)}",
+        "card": _luhn("4" + digits(14)),
+        "email": f"{word}@gmail.com",
+        "callback": "08" + digits(8),
+    }
+
+
+def _typed(s: dict[str, str]) -> dict[str, str]:
+    """How citizens type them: spaced, dotted, in brackets."""
+    return {
+        **s,
+        "id": f"{s['id'][:3]} {s['id'][3:6]} {s['id'][6:9]} {s['id'][9:]}",
+        "phone": f"({s['phone'][:3]}) {s['phone'][3:6]}-{s['phone'][6:]}",
+        "card": " ".join(s["card"][i : i + 4] for i in range(0, 16, 4)),
+        "callback": f"{s['callback'][:4]}.{s['callback'][4:7]}.{s['callback'][7:]}",
+    }
+
+
+def _messages(t: dict[str, str]) -> list[str]:
+    """Messages around them (after a label, glued to it, mid-sentence)."""
+    return [
+        f"số căn cước của tôi là {t['id']}",
+        f"cmnd cu {t['cmnd']} con dung duoc khong",
+        f"so dien thoai cua toi {t['phone']}",
+        f"otp{t['otp']} nhap vao dau",
+        f"mật khẩu mới là {t['password']} sao không vào được",
+        f"the ngan hang {t['card']}",
+        f"gui ve email {t['email']} duoc khong",
+    ]
+
+
+def _forms(name: str, value: str, typed: str) -> set[str]:
+    """What must not be found: the value as typed, and its digits however grouped."""
+    forms = {value, typed}
+    if name == "email":
+        forms.add(value.split("@")[0])
+    if name in ("phone", "callback"):
+        forms.add(value[1:])  # +84 9...
+    return forms
+
+
+def _files(root: Path, *patterns: str) -> list[Path]:
+    return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
+
+
+def _where_in_tables(db: Path, needle: str) -> set[tuple[str, str]]:
+    """Every (table, column) of the app's database whose values hold ``needle``."""
+    found = set()
+    with sqlite3.connect(db) as connection:
+        tables = [
+            r[0] for r in connection.execute("select name from sqlite_master where type='table'")
+        ]
+        for table in tables:
+            cursor = connection.execute(f'select * from "{table}"')  # noqa: S608 - our names
+            columns = [c[0] for c in cursor.description]
+            for row in cursor:
+                for column, value in zip(columns, row, strict=True):
+                    if value is not None and needle in str(value):
+                        found.add((table, column))
+    return found
+
+
+@pytest.mark.parametrize("open_as", [on_web, on_telegram, on_zalo], ids=["web", "telegram", "zalo"])
+def test_nothing_typed_is_kept_raw_but_the_chosen_call_back_number(stack, open_as):
+    rnd = random.Random()  # noqa: S311 - fresh values, not secrets
+    values = _secrets(rnd)
+    typed = _typed(values)
+    citizen = open_as(stack)
+    for text in _messages(typed):
+        before = len(citizen.received())
+        citizen.send(text)
+        wait_until(lambda before=before: len(citizen.received()) > before, timeout=20)
+    citizen.say("toi muon gap can bo", "Bạn ở xã, phường nào?")
+    citizen.say("Tôi không rõ xã", "Bạn đang gặp khó khăn gì?")
+    citizen.say(f"khong kich hoat duoc, cccd {values['id']}", "số điện thoại")
+    callback = values["callback"]
+    created = citizen.say(typed["callback"], "Mã yêu cầu")
+    code = re.search(r"HT-\d{6}", created).group(0)
+    with session_scope(stack.session_factory) as session:
+        ticket = session.scalar(select(HandoffTicket).where(HandoffTicket.id == int(code[3:])))
+        assert ticket.contact_phone == callback  # given on purpose: kept for the call-back
+        assert values["id"] not in ticket.description and values["id"][:3] in ticket.description
+    wait_until(lambda: [m for m in stack.telegram.to(PROVINCE_CHAT) if code in m["text"]])
+
+    # Rasa's tracker store and every log: none of it, not even the call-back number
+    rasa_and_logs = _files(stack.root, "tracker.db*", "logs/*.log")
+    assert any(p.name == "tracker.db" for p in rasa_and_logs)
+    for path in rasa_and_logs:
+        raw = path.read_bytes()
+        for name, value in values.items():
+            for form in _forms(name, value, typed[name]):
+                assert form.encode() not in raw, f"{name} ({form}) found in {path.name}"
+    # the app's tables: none of it, but the call-back number where officers need it
+    app_db = stack.root / "app.db"
+    for name, value in values.items():
+        for form in _forms(name, value, typed[name]):
+            places = _where_in_tables(app_db, form)
+            allowed = CALLBACK_PLACES if name == "callback" else set()
+            assert places <= allowed, f"{name} ({form}) found in {places - allowed}"
+    assert ("handoff_ticket", "contact_phone") in _where_in_tables(app_db, callback)
+
+
+def test_the_app_database_file_holds_no_deleted_secret(stack):
+    """A Telegram update is stored as received until it is answered; then its payload is
+    dropped, and nothing of it is left in the file (once the write-ahead log is folded in)."""
+    values = _secrets(random.Random())  # noqa: S311
+    citizen = on_telegram(stack)
+    before = len(citizen.received())
+    citizen.send(f"otp cua toi {values['otp']} va cccd {values['id']}")
+    wait_until(lambda: len(citizen.received()) > before, timeout=20)
+    engine = stack.session_factory.kw["bind"]
+    with engine.connect() as connection:
+        connection.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    raw = b"".join(p.read_bytes() for p in _files(stack.root, "app.db*"))
+    assert values["otp"].encode() not in raw and values["id"].encode() not in raw
