@@ -17,8 +17,9 @@ from bot.channels.zalo import signature
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.modelops import artefacts as training
-from bot.stack import Stack
+from bot.stack import Stack, StackConfig
 from tests.auxil import fake_zalo as zalo_fake
+from tests.auxil import services
 from tests.auxil.browser import PASSWORD, chromium
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo
@@ -149,6 +150,40 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
         root=tmp,
     )
     running.stop()
+
+
+@dataclass
+class ScaledStack:
+    """The scaled topology: its processes, and where its data and logs are."""
+
+    stack: Stack
+    config: StackConfig
+    session_factory: sessionmaker[Session]
+    app_db: str  # SQLAlchemy URLs of the two PostgreSQL databases
+    tracker_db: str
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def scaled(tmp_path_factory, redis_url):
+    """PostgreSQL (app data, tracker store), Redis locks and two Rasa replicas."""
+    root = tmp_path_factory.mktemp("scaled")
+    with services.postgres_database() as app_db, services.postgres_database() as rasa_db:
+        prepared = make_test_stack(
+            root,
+            db_url=app_db,
+            tracker_url=rasa_db.replace("+psycopg", ""),
+            redis_url=redis_url,
+            rasa_replicas=2,
+        )
+        prepared.stack.start(timeout=300)
+        try:
+            yield ScaledStack(
+                prepared.stack, prepared.config, prepared.session_factory, app_db, rasa_db, root
+            )
+        finally:
+            prepared.stack.stop()
+            prepared.session_factory.kw["bind"].dispose()  # before its database is dropped
 
 
 @pytest.fixture(scope="session")

@@ -118,28 +118,6 @@ def test_rasa_killed_and_restarted_while_50_citizens_chat(stack):
     assert after and set(after) == {"answer"}  # recovered by itself
 
 
-@pytest.fixture(scope="module")
-def scaled(tmp_path_factory, redis_url):
-    """PostgreSQL (app data, tracker store), Redis locks and two Rasa replicas."""
-    from tests.auxil import services
-    from tests.auxil.stack import make_test_stack
-
-    with services.postgres_database() as app_db, services.postgres_database() as rasa_db:
-        prepared = make_test_stack(
-            tmp_path_factory.mktemp("scaled"),
-            db_url=app_db,
-            tracker_url=rasa_db.replace("+psycopg", ""),
-            redis_url=redis_url,
-            rasa_replicas=2,
-        )
-        prepared.stack.start(timeout=300)
-        try:
-            yield prepared
-        finally:
-            prepared.stack.stop()
-            prepared.session_factory.kw["bind"].dispose()  # before its database is dropped
-
-
 def test_one_of_two_rasa_replicas_dies_and_the_other_takes_its_conversations(scaled):
     """On PostgreSQL and Redis: conversations of the dead replica go on on the other one."""
     log, marks = kill_rasa_while_chatting(

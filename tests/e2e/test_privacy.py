@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from bot.db import session_scope
 from bot.handoff.models import HandoffTicket
 from tests.auxil.loopback import wait_until
 from tests.e2e.conftest import PROVINCE_CHAT
-from tests.e2e.test_handoff_channels import on_telegram, on_web, on_zalo
+from tests.e2e.test_handoff_channels import Citizen, on_telegram, on_web, on_zalo
 
 pytestmark = pytest.mark.e2e
 
@@ -87,61 +88,102 @@ def _files(root: Path, *patterns: str) -> list[Path]:
     return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
 
 
-def _where_in_tables(db: Path, needle: str) -> set[tuple[str, str]]:
-    """Every (table, column) of the app's database whose values hold ``needle``."""
+def _where_in_tables(url: str, needle: str) -> set[tuple[str, str]]:
+    """Every (table, column) of the database at ``url`` whose values hold ``needle``."""
     found = set()
-    with sqlite3.connect(db) as connection:
-        tables = [
-            r[0] for r in connection.execute("select name from sqlite_master where type='table'")
-        ]
-        for table in tables:
-            cursor = connection.execute(f'select * from "{table}"')  # noqa: S608 - our names
-            columns = [c[0] for c in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    if value is not None and needle in str(value):
-                        found.add((table, column))
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            for table in sa.inspect(connection).get_table_names():
+                rows = connection.execute(sa.text(f'select * from "{table}"'))  # noqa: S608
+                for row in rows.mappings():
+                    found |= {
+                        (table, k) for k, v in row.items() if v is not None and needle in str(v)
+                    }
+    finally:
+        engine.dispose()
     return found
+
+
+def _check_stores(values, typed, *, app_db: str, tracker_db: str, files: list[Path]) -> None:
+    """None of ``values`` in the files (Rasa's store, logs) or the tracker's tables; in the
+    app's tables only the call-back number, where officers need it."""
+    for path in files:
+        raw = path.read_bytes()
+        for name, value in values.items():
+            for form in _forms(name, value, typed[name]):
+                assert form.encode() not in raw, f"{name} ({form}) found in {path.name}"
+    for name, value in values.items():
+        for form in _forms(name, value, typed[name]):
+            places = _where_in_tables(app_db, form) | _where_in_tables(tracker_db, form)
+            allowed = CALLBACK_PLACES if name == "callback" else set()
+            assert places <= allowed, f"{name} ({form}) found in {places - allowed}"
+    assert ("handoff_ticket", "contact_phone") in _where_in_tables(app_db, values["callback"])
+
+
+def _hand_over(citizen, values, typed) -> str:
+    """The handoff form, with an ID in the description and a call-back number; the code."""
+    citizen.say("toi muon gap can bo", "Bạn ở xã, phường nào?")
+    citizen.say("Tôi không rõ xã", "Bạn đang gặp khó khăn gì?")
+    citizen.say(f"khong kich hoat duoc, cccd {values['id']}", "số điện thoại")
+    created = citizen.say(typed["callback"], "Mã yêu cầu")
+    return re.search(r"HT-\d{6}", created).group(0)
 
 
 @pytest.mark.parametrize("open_as", [on_web, on_telegram, on_zalo], ids=["web", "telegram", "zalo"])
 def test_nothing_typed_is_kept_raw_but_the_chosen_call_back_number(stack, open_as):
-    rnd = random.Random()  # noqa: S311 - fresh values, not secrets
-    values = _secrets(rnd)
+    values = _secrets(random.Random())  # noqa: S311 - fresh values, not secrets
     typed = _typed(values)
     citizen = open_as(stack)
     for text in _messages(typed):
         before = len(citizen.received())
         citizen.send(text)
         wait_until(lambda before=before: len(citizen.received()) > before, timeout=20)
-    citizen.say("toi muon gap can bo", "Bạn ở xã, phường nào?")
-    citizen.say("Tôi không rõ xã", "Bạn đang gặp khó khăn gì?")
-    citizen.say(f"khong kich hoat duoc, cccd {values['id']}", "số điện thoại")
-    callback = values["callback"]
-    created = citizen.say(typed["callback"], "Mã yêu cầu")
-    code = re.search(r"HT-\d{6}", created).group(0)
+    code = _hand_over(citizen, values, typed)
     with session_scope(stack.session_factory) as session:
         ticket = session.scalar(select(HandoffTicket).where(HandoffTicket.id == int(code[3:])))
-        assert ticket.contact_phone == callback  # given on purpose: kept for the call-back
+        assert ticket.contact_phone == values["callback"]  # given on purpose: for the call-back
         assert values["id"] not in ticket.description and values["id"][:3] in ticket.description
     wait_until(lambda: [m for m in stack.telegram.to(PROVINCE_CHAT) if code in m["text"]])
+    files = _files(stack.root, "tracker.db*", "logs/*.log")
+    assert any(p.name == "tracker.db" for p in files)
+    _check_stores(
+        values,
+        typed,
+        app_db=f"sqlite:///{stack.root / 'app.db'}",
+        tracker_db=f"sqlite:///{stack.root / 'tracker.db'}",
+        files=files,
+    )
 
-    # Rasa's tracker store and every log: none of it, not even the call-back number
-    rasa_and_logs = _files(stack.root, "tracker.db*", "logs/*.log")
-    assert any(p.name == "tracker.db" for p in rasa_and_logs)
-    for path in rasa_and_logs:
-        raw = path.read_bytes()
-        for name, value in values.items():
-            for form in _forms(name, value, typed[name]):
-                assert form.encode() not in raw, f"{name} ({form}) found in {path.name}"
-    # the app's tables: none of it, but the call-back number where officers need it
-    app_db = stack.root / "app.db"
-    for name, value in values.items():
-        for form in _forms(name, value, typed[name]):
-            places = _where_in_tables(app_db, form)
-            allowed = CALLBACK_PLACES if name == "callback" else set()
-            assert places <= allowed, f"{name} ({form}) found in {places - allowed}"
-    assert ("handoff_ticket", "contact_phone") in _where_in_tables(app_db, callback)
+
+def test_on_postgresql_nothing_typed_is_kept_raw_either(scaled):
+    """The scaled topology: app data and Rasa's tracker store on PostgreSQL (web chat)."""
+    values = _secrets(random.Random())  # noqa: S311
+    typed = _typed(values)
+    app_url = scaled.config.url(scaled.config.app_port)
+    sid = f"pg-{uuid.uuid4().hex[:10]}"
+    got: list[str] = []
+
+    def send(text: str) -> None:
+        response = httpx.post(
+            f"{app_url}/api/chat", json={"sender_id": sid, "text": text}, timeout=30
+        )
+        got.extend(m["text"] for m in response.json()["messages"])
+
+    citizen = Citizen(sender=f"web:{sid}", send=send, received=lambda: got)
+    for text in _messages(typed):
+        citizen.send(text)
+    code = _hand_over(citizen, values, typed)
+    with session_scope(scaled.session_factory) as session:
+        ticket = session.scalar(select(HandoffTicket).where(HandoffTicket.id == int(code[3:])))
+        assert ticket.contact_phone == values["callback"]
+    _check_stores(
+        values,
+        typed,
+        app_db=scaled.app_db,
+        tracker_db=scaled.tracker_db,
+        files=_files(scaled.root, "logs/*.log"),
+    )
 
 
 def test_the_app_database_file_holds_no_deleted_secret(stack):
