@@ -9,9 +9,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
+__all__ = ["INTERNAL_HEADER", "PROJECT_ROOT", "Settings", "get_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Rasa, the app and the action server call each other with RASA_TOKEN in this header:
+# the app's /nlg, Rasa's REST channel (nlu/channel.py) and the action server answer no one else
+INTERNAL_HEADER = "X-Internal-Token"
 _PLACEHOLDER = "changethis"
 
 

@@ -79,7 +79,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             app.state.rasa = RasaClient(
-                http, settings.rasa_urls, slow_timeout_s=settings.rasa_swap_timeout_s
+                http,
+                settings.rasa_urls,
+                token=settings.rasa_token.get_secret_value(),
+                slow_timeout_s=settings.rasa_swap_timeout_s,
             )
             app.state.content = ContentCache(app.state.db, refresh_s=settings.content_refresh_s)
             app.state.gateway = Gateway(

@@ -133,7 +133,7 @@ class Stack:
         python = sys.executable
         wiring = {  # the variables endpoints.yml refers to
             "NLG_URL": f"{c.url(c.app_port)}/nlg",
-            "NLG_TOKEN": c.env["RASA_TOKEN"],
+            "INTERNAL_TOKEN": c.env["RASA_TOKEN"],
             "ACTION_ENDPOINT_URL": f"{c.url(c.actions_port)}/webhook",
             "TRACKER_DIALECT": tracker.split(":", 1)[0].split("+", 1)[0],
             "TRACKER_URL": tracker,
@@ -165,15 +165,7 @@ class Stack:
         elif name == "actions":
             self._spawn(
                 "actions",
-                [
-                    python,
-                    "-m",
-                    "rasa_sdk",
-                    "--actions",
-                    "bot.actions",
-                    "--port",
-                    str(c.actions_port),
-                ],
+                [python, "-m", "bot.actions.server", "--port", str(c.actions_port)],
                 {**app_env, **wiring, "SANIC_HOST": c.host},
             )
         else:

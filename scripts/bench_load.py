@@ -49,7 +49,7 @@ THINK_S = (3.0, 8.0)
 STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64)
 P95_LIMIT_MS = 500.0
 PHASES = ("think50", "think200", "saturation", "burst50")
-MARKERS = {"app": "bot.main", "rasa": "rasa run", "actions": "rasa_sdk"}  # in /proc cmdline
+MARKERS = {"app": "bot.main", "rasa": "rasa run", "actions": "bot.actions.server"}  # cmdline
 
 
 # --- pure helpers (tests/test_bench_load.py) ---------------------------------------------
@@ -250,18 +250,19 @@ class Load:
     timeout: float
     run_id: str
     seed: int
+    headers: dict[str, str]  # Rasa's channel answers only callers with its token
 
     async def turn(self, sender: str, text: str, crowd: Crowd) -> list[dict[str, Any]]:
         base = self.bases[zlib.crc32(sender.encode()) % len(self.bases)]
         if self.target == "app":
             url, body = f"{base}/api/chat", {"sender_id": sender, "text": text}
         else:
-            url, body = f"{base}/webhooks/rest/webhook", {"sender": sender, "message": text}
+            url, body = f"{base}/webhooks/app/webhook", {"sender": sender, "message": text}
         start = time.perf_counter()
         messages: list[dict[str, Any]] | None = None
         with contextlib.suppress(httpx.HTTPError, TimeoutError, ValueError):
             async with asyncio.timeout(self.timeout):
-                response = await self.client.post(url, json=body)
+                response = await self.client.post(url, json=body, headers=self.headers)
             if response.status_code == 200:
                 data = response.json()
                 items = data.get("messages") if isinstance(data, dict) else data
@@ -374,7 +375,11 @@ async def run_once(
     result: Stats = {target: {} for target, _ in urls}
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     async with httpx.AsyncClient(limits=limits, timeout=args.timeout) as client:
-        loads = [Load(client, t, base, texts, args.timeout, run_id, args.seed) for t, base in urls]
+        headers = {"X-Internal-Token": args.rasa_token}
+        loads = [
+            Load(client, t, base, texts, args.timeout, run_id, args.seed, headers)
+            for t, base in urls
+        ]
         for load in loads:  # warm-up, not counted
             await load.crowd("warm", 2, 3.0)
         for index, phase in enumerate(args.phases):
@@ -391,6 +396,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--app", help="app base URL of a running stack")
     parser.add_argument("--rasa", help="Rasa base URL of a running stack")
+    parser.add_argument(
+        "--rasa-token",
+        default=os.environ.get("RASA_TOKEN", ""),
+        help="a running stack's RASA_TOKEN (Rasa's channel needs it; default: $RASA_TOKEN)",
+    )
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--targets", default="app,rasa")
@@ -456,6 +466,7 @@ def main() -> int:
                 "rasa": ",".join(config.url(port) for port in config.rasa_ports),
             }
             roots = {name: proc.pid for name, proc in prepared.stack.procs.items()}
+            args.rasa_token = prepared.token
             print(f"Started: app {urls['app']}, Rasa {urls['rasa']}")
         bases = [(t, [u.strip().rstrip("/") for u in urls[t].split(",")]) for t in args.targets]
         runs: list[Stats] = []

@@ -138,7 +138,7 @@ def test_memory_helpers_read_proc_text_and_sum_a_process_family():
         10: "python -m uvicorn bot.main:create_app --workers 2",
         11: "python -m uvicorn bot.main:create_app --workers 2",  # a worker: under 10
         20: ".venv-rasa/bin/python .venv-rasa/bin/rasa run --model m",
-        21: "python -m rasa_sdk --actions bot.actions",
+        21: "python -m bot.actions.server --port 5055",
         30: "python -m uvicorn bot.main:create_app",  # a second replica
     }
     assert bench.find_services({**parents, 30: 1}, cmdlines) == {

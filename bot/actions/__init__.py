@@ -1,4 +1,4 @@
-"""Custom actions, served by rasa-sdk: ``python -m rasa_sdk --actions bot.actions``."""
+"""Custom actions, served by rasa-sdk behind Rasa's token: ``python -m bot.actions.server``."""
 
 from bot.actions.communes import ActionCommuneLookup
 from bot.actions.fallback import ActionCountMisses

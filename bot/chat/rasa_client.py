@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from bot.chat.exceptions import RasaUnavailableError
+from bot.config import INTERNAL_HEADER
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +32,18 @@ class RasaClient:
         http: httpx.AsyncClient,
         base_url: str | Sequence[str],
         *,
+        token: str = "",
         slow_timeout_s: float = 120.0,
     ) -> None:
-        """Wrap a shared HTTP client pointed at one Rasa server, or several replicas."""
+        """Wrap a shared HTTP client pointed at one Rasa server, or several replicas.
+
+        ``token``: Rasa's channel (nlu/channel.py) answers only callers that send it.
+        """
         self._http = http
+        self._headers = {INTERNAL_HEADER: token}
         self._slow = httpx.Timeout(slow_timeout_s, connect=2.0)
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
-        self._urls = [u.rstrip("/") + "/webhooks/rest/webhook" for u in urls]
+        self._urls = [u.rstrip("/") + "/webhooks/app/webhook" for u in urls]
 
     def _replicas(self, sender: str) -> list[str]:
         first = zlib.crc32(sender.encode()) % len(self._urls)
@@ -78,7 +84,9 @@ class RasaClient:
         replicas = self._replicas(sender)
         for url in replicas[:-1]:
             try:
-                return await self._http.post(url, json=body, timeout=timeout)
+                return await self._http.post(url, json=body, timeout=timeout, headers=self._headers)
             except httpx.ConnectError:  # refused: this replica never saw the message
                 logger.warning("Rasa replica %s refused; trying the next one", url)
-        return await self._http.post(replicas[-1], json=body, timeout=timeout)
+        return await self._http.post(
+            replicas[-1], json=body, timeout=timeout, headers=self._headers
+        )

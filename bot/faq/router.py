@@ -8,7 +8,7 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from bot.analytics.recorder import TurnRecorder
-from bot.config import Settings
+from bot.config import INTERNAL_HEADER, Settings
 from bot.faq import service as faq_service
 from bot.faq.cache import ContentCache
 from bot.faq.exceptions import ResponseMissingError
@@ -24,17 +24,14 @@ _MISSING_TEXT = (
 )
 
 
-INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
-
-
 def from_rasa(request: Request) -> None:
-    """Only Rasa may ask: it sends the shared token (endpoints.yml, NLG_TOKEN = RASA_TOKEN).
+    """Only Rasa may ask: it sends the shared token (endpoints.yml: RASA_TOKEN).
 
     Checked before the body is read; a forged call could otherwise write turns for a made-up
     citizen into the figures and the unanswered inbox.
     """
     settings: Settings = request.app.state.settings
-    given = request.headers.get(INTERNAL_TOKEN_HEADER, "")
+    given = request.headers.get(INTERNAL_HEADER, "")
     expected = settings.rasa_token.get_secret_value()
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status_code=403, detail="Chỉ Rasa được gọi địa chỉ này.")

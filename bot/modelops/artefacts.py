@@ -29,8 +29,8 @@ __all__ = [
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 _INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "nlu", "requirements/rasa.lock")
 _SUFFIXES = {".yml", ".yaml", ".py", ".lock"}
-# Code under nlu/ that Rasa runs while serving (endpoints.yml), not while training.
-_SERVING_ONLY = {"nlu/serving.py", "nlu/tracker_store.py"}
+# Code under nlu/ that Rasa runs while serving (endpoints.yml, credentials.yml), not training.
+_SERVING_ONLY = {"nlu/serving.py", "nlu/tracker_store.py", "nlu/channel.py"}
 LIVE_LINK = "live.tar.gz"  # what a deployment's Rasa loads at start (docker-compose.yml)
 
 

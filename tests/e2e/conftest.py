@@ -34,6 +34,7 @@ class RunningStack:
 
     app_url: str
     rasa_url: str
+    actions_url: str
     token: str
     session_factory: sessionmaker[Session]
     stack: Stack
@@ -141,6 +142,7 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
     yield RunningStack(
         app_url=config.url(config.app_port),
         rasa_url=config.url(config.rasa_port),
+        actions_url=config.url(config.actions_port),
         token=prepared.token,
         session_factory=prepared.session_factory,
         stack=running,

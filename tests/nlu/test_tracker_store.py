@@ -236,7 +236,7 @@ def test_on_postgresql_too(pg_url):
 def test_endpoints_yml_selects_this_store(tmp_path, monkeypatch):
     wiring = {
         "NLG_URL": "http://127.0.0.1:1/nlg",
-        "NLG_TOKEN": "t",
+        "INTERNAL_TOKEN": "t",
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook",
         "TRACKER_DIALECT": "sqlite",
         "TRACKER_URL": sqlite_url(tmp_path, "t.db"),
@@ -252,5 +252,6 @@ def test_endpoints_yml_selects_this_store(tmp_path, monkeypatch):
     store = TrackerStore.create(endpoints.tracker_store, DOMAIN)
     assert isinstance(store, CachedSQLTrackerStore)  # not Rasa's in-memory fallback
     store.engine.dispose()
-    # Rasa's calls to the app's /nlg carry the shared token the app checks
+    # Rasa's calls to the app's /nlg and to the action server carry the shared token
     assert endpoints.nlg.headers == {"X-Internal-Token": "t"}
+    assert endpoints.action.headers == {"X-Internal-Token": "t"}

@@ -332,3 +332,17 @@ async def test_more_of_a_long_answer_comes_from_the_database_without_rasa(sessio
     assert "Chủ đề khác" in [b.title for b in third[0].buttons]
     stale = await gateway.answer(citizen, more_payload("scam_warning", 5))
     assert stale == [seeded(messages.GONE)]
+
+
+async def test_rasa_is_called_on_the_apps_channel_with_the_shared_token():
+    seen = {}
+
+    def handler(request):
+        seen.update(url=str(request.url), token=request.headers.get("X-Internal-Token"))
+        return httpx.Response(200, json=[])
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    await RasaClient(client, "http://rasa:5005", token="s3cret").send(
+        sender="web:x", text="chào", channel="web"
+    )
+    assert seen == {"url": "http://rasa:5005/webhooks/app/webhook", "token": "s3cret"}
