@@ -29,3 +29,27 @@ class ChatResponse(BaseModel):
     """All bubbles of the reply, in order."""
 
     messages: list[OutgoingMessage]
+
+
+class SessionRequest(BaseModel):
+    """The page's conversation id, if it has one (kept when this browser owns it)."""
+
+    sender_id: str | None = Field(default=None, pattern=SENDER_PATTERN)
+
+
+class SessionResponse(BaseModel):
+    """The conversation id this browser now owns."""
+
+    sender_id: str
+
+
+class Update(OutgoingMessage):
+    """A message that arrived later (an officer's reply); ``id`` acknowledges it."""
+
+    id: int
+
+
+class UpdatesResponse(BaseModel):
+    """The messages not yet acknowledged, oldest first."""
+
+    messages: list[Update]

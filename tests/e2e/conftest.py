@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -24,6 +24,7 @@ from tests.auxil.browser import PASSWORD, chromium
 from tests.auxil.fake_telegram import FakeTelegram
 from tests.auxil.fake_zalo import FakeZalo
 from tests.auxil.stack import make_test_stack
+from tests.auxil.web_chat import WebInboxReader
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +43,8 @@ class RunningStack:
     zalo: FakeZalo
     models_dir: Path
     root: Path  # the stack's files: app.db, tracker.db, logs/
+    # the web tests' browsers: one per conversation id, each with its cookie
+    browsers: dict[str, WebInboxReader] = field(default_factory=dict)
 
     def zalo_event(self, data: dict) -> int:
         """Deliver a signed Zalo OA event to the app's webhook, as Zalo would."""
@@ -70,13 +73,18 @@ class RunningStack:
         )
         return response.status_code
 
-    def inbox(self, sender: str) -> list[dict]:
-        """What the web page would fetch for ``sender`` (officer replies)."""
-        response = httpx.get(
-            f"{self.app_url}/api/chat/updates", params={"sender_id": sender}, timeout=30
-        )
+    def web_id(self) -> str:
+        """A conversation id issued to a new browser, which keeps its cookie."""
+        browser = httpx.Client(base_url=self.app_url, timeout=30)
+        response = browser.post("/api/chat/session", json={})
         assert response.status_code == 200, response.text
-        return response.json()["messages"]
+        sender_id = response.json()["sender_id"]
+        self.browsers[sender_id] = WebInboxReader(browser)
+        return sender_id
+
+    def inbox(self, sender: str) -> list[dict]:
+        """What the browser of ``sender`` fetches (officer replies), acknowledged as it goes."""
+        return self.browsers[sender].read(sender)
 
     def chat(self, sender: str, text: str) -> list[dict]:
         response = httpx.post(

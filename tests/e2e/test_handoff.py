@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -18,10 +17,6 @@ from tests.e2e.conftest import PROVINCE_CHAT
 pytestmark = pytest.mark.e2e
 
 OFFICER = user(4242, "Hùng")
-
-
-def sender() -> str:
-    return f"ho-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +46,7 @@ def ask_for_officer(stack, who, place="xa dak choong"):
 
 def test_citizen_to_officer_and_back(stack, officer):
     telegram = stack.telegram
-    who = sender()
+    who = stack.web_id()
     confirm = ask_for_officer(stack, who)
     assert "nay thuộc xã Xốp, tỉnh Quảng Ngãi" in confirm[0]["text"]
     assert [b["title"] for b in confirm[0]["buttons"]] == ["Đúng", "Không phải"]
@@ -115,7 +110,7 @@ def test_citizen_to_officer_and_back(stack, officer):
 
 
 def test_an_ambiguous_name_asks_which_one(stack, officer):
-    who = sender()
+    who = stack.web_id()
     reply = ask_for_officer(stack, who, "dak long")
     titles = [b["title"] for b in reply[0]["buttons"]]
     assert titles == ["xã Đăk Long (huyện Đăk Glei)", "xã Đăk Long (huyện Đăk Hà)"]
@@ -133,7 +128,7 @@ def test_an_ambiguous_name_asks_which_one(stack, officer):
 
 
 def test_unknown_commune_goes_to_the_province_without_a_phone(stack):
-    who = sender()
+    who = stack.web_id()
     stack.chat(who, "toi muon gap can bo")
     describe = stack.chat(who, "Tôi không rõ xã")
     assert "Bạn đang gặp khó khăn gì?" in describe[0]["text"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,7 +64,7 @@ def on_zalo(stack) -> Citizen:
 
 
 def on_web(stack) -> Citizen:
-    sid = f"hc-{uuid.uuid4().hex[:10]}"
+    sid = stack.web_id()
     got: list[str] = []
 
     def send(text: str) -> None:

@@ -8,21 +8,26 @@
   var sendButton = document.getElementById("send");
   var KEY = "vneid-sender-id";
 
-  function newSenderId() {
-    var bytes = new Uint8Array(12);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
 
-  function senderId() {
-    var id = window.localStorage.getItem(KEY);
-    if (!id) {
-      id = newSenderId();
-      window.localStorage.setItem(KEY, id);
-    }
-    return id;
+  // The conversation id comes from the server with an HTTP-only cookie proving this browser
+  // owns it: only this browser can read the officers' replies to it (/api/chat/updates).
+  var session = null;
+  function ensureSession(fresh) {
+    if (session && !fresh) { return session; }
+    var known = fresh ? null : window.localStorage.getItem(KEY);
+    session = fetch("/api/chat/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(known ? { sender_id: known } : {})
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("session"); }
+      return response.json();
+    }).then(function (data) {
+      window.localStorage.setItem(KEY, data.sender_id);
+      return data.sender_id;
+    });
+    session.catch(function () { session = null; });  // offline: ask again next time
+    return session;
   }
 
   function add(kind, text) {
@@ -69,10 +74,12 @@
     add("user", shown || text);
     var typing = add("bot typing", "Đang trả lời…");
     busy(true);
-    fetch("/api/chat", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender_id: senderId(), text: text })
+    ensureSession(false).then(function (id) {
+      return fetch("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender_id: id, text: text })
+      });
     }).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
     }).then(function (result) {
@@ -96,13 +103,24 @@
   // Officers answer later: fetch what arrived for this chat (a few seconds apart,
   // slower while the tab is hidden; nothing is lost, the server keeps it until asked).
   var POLL_MS = 4000;
+  // The next poll acknowledges what this one showed, and only then does the server delete
+  // it: a page closed before that shows it again on the next visit, nothing is lost.
+  var shown = [];
   function poll() {
-    fetch("/api/chat/updates?sender_id=" + encodeURIComponent(senderId()))
-      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+    ensureSession(false).then(function (id) {
+      return fetch("/api/chat/updates?sender_id=" + encodeURIComponent(id) +
+        "&ack=" + shown.join(","));
+    })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("updates"); }
+        return response.json();
+      })
       .then(function (data) {
-        (data.messages || []).forEach(function (m) {
-          addButtons(add("bot officer", m.text), m.buttons);
+        var fresh = (data.messages || []).filter(function (m) {
+          return shown.indexOf(m.id) < 0;
         });
+        shown = (data.messages || []).map(function (m) { return m.id; });
+        fresh.forEach(function (m) { addButtons(add("bot officer", m.text), m.buttons); });
       })
       .catch(function () { /* offline: try again later */ })
       .then(function () {
@@ -120,7 +138,7 @@
   });
 
   document.getElementById("restart").addEventListener("click", function () {
-    window.localStorage.setItem(KEY, newSenderId());
+    ensureSession(true);
     log.textContent = "";
     send("/greet", "Bắt đầu lại");
   });

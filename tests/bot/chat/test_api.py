@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from fastapi.testclient import TestClient
+
 from bot.chat import messages
 from tests.auxil.texts import seeded
 
@@ -49,3 +53,61 @@ def test_writes_are_committed_before_the_response_is_sent(client, session_factor
 
     depends = SessionDep.__metadata__[0]
     assert depends.scope == "function"
+
+
+def _inbox(session_factory, sender, *texts):
+    from bot.chat.models import WebInboxMessage
+    from bot.db import session_scope
+
+    with session_scope(session_factory) as session:
+        session.add_all(WebInboxMessage(sender=sender, payload={"text": t}) for t in texts)
+
+
+def test_a_browser_reads_only_the_conversation_it_was_given(client, session_factory):
+    sender_id = client.post("/api/chat/session", json={}).json()["sender_id"]
+    cookie = client.cookies.get("vneid_chat")
+    assert cookie and re.fullmatch(r"[0-9a-f]{24}", sender_id)
+    _inbox(session_factory, f"web:{sender_id}", "Cán bộ Hùng: bác lên xã nhé")
+    mine = client.get("/api/chat/updates", params={"sender_id": sender_id})
+    assert [m["text"] for m in mine.json()["messages"]] == ["Cán bộ Hùng: bác lên xã nhé"]
+    # another browser that knows (or guesses) the id: no cookie, or the cookie of another id
+    other = TestClient(client.app)
+    assert other.get("/api/chat/updates", params={"sender_id": sender_id}).status_code == 403
+    other.post("/api/chat/session", json={})
+    refused = other.get("/api/chat/updates", params={"sender_id": sender_id})
+    assert refused.status_code == 403 and "không thuộc trình duyệt" in refused.json()["detail"]
+    # asking for that id does not hand it over either: a new one comes back
+    taken = other.post("/api/chat/session", json={"sender_id": sender_id}).json()["sender_id"]
+    assert taken != sender_id
+
+
+def test_the_same_browser_keeps_its_conversation_after_a_reload(client):
+    first = client.post("/api/chat/session", json={}).json()["sender_id"]
+    again = client.post("/api/chat/session", json={"sender_id": first}).json()["sender_id"]
+    assert again == first
+
+
+def test_replies_stay_until_the_page_acknowledges_them(client, session_factory):
+    sender_id = client.post("/api/chat/session", json={}).json()["sender_id"]
+    _inbox(session_factory, f"web:{sender_id}", "một", "hai")
+
+    def read(ack=""):
+        params = {"sender_id": sender_id, "ack": ack}
+        return [
+            (m["id"], m["text"])
+            for m in client.get("/api/chat/updates", params=params).json()["messages"]
+        ]
+
+    first = read()
+    assert [t for _, t in first] == ["một", "hai"]
+    assert read() == first  # the page died before acknowledging: shown again, not lost
+    _inbox(session_factory, f"web:{sender_id}", "ba")
+    assert [t for _, t in read(ack=f"{first[0][0]},{first[1][0]}")] == ["ba"]
+    # another browser's acknowledgements touch nothing of this conversation
+    other = TestClient(client.app)
+    theirs = other.post("/api/chat/session", json={}).json()["sender_id"]
+    ids = ",".join(str(i) for i in range(1, 50))
+    assert (
+        other.get("/api/chat/updates", params={"sender_id": theirs, "ack": ids}).status_code == 200
+    )
+    assert [t for _, t in read()] == ["ba"]

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from bot.chat import web_session
 from bot.communes.models import Commune
 from bot.db import session_scope
 from bot.handoff import service
@@ -23,6 +24,7 @@ from bot.outbox import OutboxMessage, OutboxStatus
 from tests.auxil.clock import FakeClock
 from tests.auxil.fake_telegram import FakeTelegram, callback_update, message_update, user
 from tests.auxil.settings import make_settings
+from tests.auxil.web_chat import WebInboxReader
 
 SECRET = "webhook-secret_0123456789"
 PROVINCE_CHAT = -100900
@@ -103,7 +105,13 @@ def post_update(client, update, secret=SECRET):
 
 
 def web_updates(client, sender_id="citizen-1"):
-    return client.get("/api/chat/updates", params={"sender_id": sender_id}).json()["messages"]
+    """What the citizen's browser fetches (it owns the conversation: its cookie's proof)."""
+    readers = client.__dict__.setdefault("web_inboxes", {})
+    if sender_id not in readers:
+        secret = client.app.state.settings.secret_key.get_secret_value()
+        cookie = f"{web_session.COOKIE}={web_session.proof(secret, sender_id)}"
+        readers[sender_id] = WebInboxReader(client, cookie)
+    return readers[sender_id].read(sender_id)
 
 
 def wait_web(client, telegram, predicate, sender_id="citizen-1"):
