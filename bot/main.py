@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from bot import admin, web
@@ -130,6 +132,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
             status_code=422,
             content={"detail": f"{_INVALID} Trường lỗi: {', '.join(fields) or 'body'}."},
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _unreadable(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI's own 400 for a body that is not JSON (or not UTF-8): invalid input like
+        # any other, in Vietnamese, as documented (bot/web/problems.py)
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse(
+                status_code=422, content={"detail": f"{_INVALID} Không đọc được nội dung gửi lên."}
+            )
+        return await http_exception_handler(request, exc)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

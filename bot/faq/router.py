@@ -13,6 +13,7 @@ from bot.faq import service as faq_service
 from bot.faq.cache import ContentCache
 from bot.faq.exceptions import ResponseMissingError
 from bot.faq.schemas import BotResponse, NlgRequest
+from bot.web.problems import problems
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ def from_rasa(request: Request) -> None:
         raise HTTPException(status_code=403, detail="Chỉ Rasa được gọi địa chỉ này.")
 
 
-@router.post("/nlg", response_model=BotResponse, dependencies=[Depends(from_rasa)])
+@router.post(
+    "/nlg", response_model=BotResponse, dependencies=[Depends(from_rasa)], responses=problems(403)
+)
 async def nlg(body: NlgRequest, request: Request) -> BotResponse:
     """Return the current text of the response Rasa asks for (and note the citizen's turn).
 
