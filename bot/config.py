@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     # while a new model is loaded (Rasa answers nothing meanwhile), wait this long instead
     rasa_swap_timeout_s: float = 120.0
     max_message_chars: int = 1500
+    # Abuse limits (bot/web/rates.py). One citizen, any channel: messages a minute and a
+    # burst (faster gets a friendly "slow down"). One address on the web chat's endpoints:
+    # requests a minute and a burst, generous for a commune hall behind one address (past
+    # them: 429); loopback callers (the operator's own tools) are not counted.
+    chat_rate_per_minute: float = Field(default=30.0, gt=0)
+    chat_burst: int = Field(default=15, ge=1)
+    address_rate_per_minute: float = Field(default=600.0, gt=0)
+    address_burst: int = Field(default=200, ge=1)
+    # Handoff floods: tickets one citizen may open a day; commune alerts an hour (past it,
+    # new tickets wait in the console and for the re-alert round).
+    handoff_tickets_per_day: int = Field(default=3, ge=1)
+    handoff_alerts_per_hour: int = Field(default=30, ge=1)
     # a console session ends after this long, or after this long without a request
     console_session_hours: float = Field(default=8.0, gt=0)
     console_idle_minutes: float = Field(default=60.0, gt=0)

@@ -36,6 +36,7 @@ from bot.modelops.jobs import Trainer
 from bot.modelops.rasa_admin import RasaAdmin
 from bot.modelops.serving import ModelServer
 from bot.web.guards import BodyLimit, SecurityHeaders
+from bot.web.rates import Buckets
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     app = FastAPI(title="Trợ lý VNeID", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.clock = clock
+    app.state.address_rates = Buckets(
+        per_minute=settings.address_rate_per_minute, burst=settings.address_burst
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

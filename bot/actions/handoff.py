@@ -278,7 +278,11 @@ class ActionSubmitHandoff(Action):
                 return ticket.code, where
 
         # in a thread: the action server's event loop serves every other conversation
-        code, where = await asyncio.to_thread(store)
+        try:
+            code, where = await asyncio.to_thread(store)
+        except service.TooManyTicketsError:  # a flood, or a citizen who keeps starting over
+            dispatcher.utter_message(response=texts.TOO_MANY.name)
+            return _reset()
         # committed: only now does the citizen learn the code
         dispatcher.utter_message(
             response="utter_ho_created",

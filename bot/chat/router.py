@@ -6,7 +6,7 @@ call to Rasa (see bot.chat.service).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -27,14 +27,16 @@ from bot.chat.service import Gateway
 from bot.chat.web_session import COOKIE
 from bot.config import Settings
 from bot.db import Database
-from bot.web.problems import problems
+from bot.web.problems import chat_problems
+from bot.web.rates import per_address
 
-router = APIRouter(tags=["chat"])
+# every endpoint of the web chat counts against its caller's address (bot/web/rates.py)
+router = APIRouter(tags=["chat"], dependencies=[Depends(per_address)])
 
 NOT_YOURS = "Cuộc trò chuyện này không thuộc trình duyệt của bạn. Bạn tải lại trang để bắt đầu."
 
 
-@router.post("/api/chat", response_model=ChatResponse, responses=problems())
+@router.post("/api/chat", response_model=ChatResponse, responses=chat_problems())
 async def chat(body: ChatRequest, request: Request) -> ChatResponse:
     """Answer one web-chat message."""
     gateway: Gateway = request.app.state.gateway
@@ -42,7 +44,7 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse:
     return ChatResponse(messages=replies)
 
 
-@router.post("/api/chat/session", response_model=SessionResponse, responses=problems())
+@router.post("/api/chat/session", response_model=SessionResponse, responses=chat_problems())
 async def session(body: SessionRequest, request: Request, response: Response) -> SessionResponse:
     """The conversation id this browser owns (its own again, or a new one), with its proof."""
     settings: Settings = request.app.state.settings
@@ -62,7 +64,7 @@ async def session(body: SessionRequest, request: Request, response: Response) ->
     return SessionResponse(sender_id=sender_id)
 
 
-@router.get("/api/chat/updates", response_model=UpdatesResponse, responses=problems(403))
+@router.get("/api/chat/updates", response_model=UpdatesResponse, responses=chat_problems(403))
 async def updates(
     request: Request,
     sender_id: str = Query(pattern=SENDER_PATTERN),

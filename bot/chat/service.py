@@ -43,6 +43,7 @@ from bot.handoff import texts
 from bot.handoff.models import HandoffTicket
 from bot.privacy import contacts
 from bot.privacy.mask import mask
+from bot.web.rates import Buckets
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Limits:
     max_in_flight: int = 16
     max_waiting: int = 400
     queue_timeout_s: float = 8.0
+    per_minute: float = 30.0  # one citizen's messages (past them: the "slow down" reply)
+    burst: int = 15
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -77,6 +80,8 @@ class Limits:
             max_in_flight=settings.rasa_max_in_flight,
             max_waiting=settings.rasa_max_waiting,
             queue_timeout_s=settings.rasa_queue_timeout_s,
+            per_minute=settings.chat_rate_per_minute,
+            burst=settings.chat_burst,
         )
 
 
@@ -115,6 +120,7 @@ class Gateway:
         self._slots = asyncio.Semaphore(limits.max_in_flight)
         self._waiting = 0
         self._senders = KeyedLocks()
+        self._rates = Buckets(per_minute=limits.per_minute, burst=limits.burst)
         self._writes: dict[str, asyncio.Task[None]] = {}  # sender -> buttons being written
 
     @property
@@ -132,6 +138,8 @@ class Gateway:
         if not _has_words(text):
             return [await self.say(messages.NO_WORDS)]
         sender = citizen.sender
+        if not self._rates.take(sender):  # faster than anyone reads: a script, or a flood
+            return [await self.say(messages.SLOW_DOWN)]
         verdict = guard.inspect(text)
         async with self._senders.hold(sender):
             earlier = self._writes.get(sender)

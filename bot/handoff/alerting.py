@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.communes.models import Commune
@@ -24,7 +24,7 @@ from bot.handoff.models import (
     Officer,
     TicketStatus,
 )
-from bot.outbox import Delivered, Job, enqueue
+from bot.outbox import Delivered, Job, OutboxMessage, enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class Routing:
     province_chat_id: int | None = None
     realert_after: timedelta = timedelta(minutes=30)
     escalate_after: timedelta = timedelta(minutes=120)
+    tickets_per_day: int = 3  # one citizen's tickets in 24 hours
+    alerts_per_hour: int = 30  # alerts to one commune's chats in an hour (a flood waits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Routing:
@@ -56,6 +58,8 @@ class Routing:
             province_chat_id=settings.handoff_province_chat_id,
             realert_after=timedelta(minutes=settings.handoff_realert_minutes),
             escalate_after=timedelta(minutes=settings.handoff_escalate_minutes),
+            tickets_per_day=settings.handoff_tickets_per_day,
+            alerts_per_hour=settings.handoff_alerts_per_hour,
         )
 
 
@@ -95,6 +99,11 @@ def alert_officers(
     chats = commune_chats(session, ticket) if level < 2 else province_chats(session, routing)
     ticket.alert_level = level
     ticket.last_alert_at = now
+    if level < 2 and chats and _alerts_lately(session, chats, now=now) >= routing.alerts_per_hour:
+        # a flood of tickets for one commune: its officers get no more alerts this hour; the
+        # ticket waits in the console and for the re-alert round (then the province)
+        logger.warning("%s: the commune's alert cap is reached; not alerted now", ticket.code)
+        return
     if not chats:  # no officer, no supervisor, no HANDOFF_PROVINCE_CHAT_ID: only the console
         logger.error(
             "%s has nobody to alert: set HANDOFF_PROVINCE_CHAT_ID or add officers", ticket.code
@@ -116,6 +125,20 @@ def alert_officers(
             subject_id=ticket.id,
             now=now,
         )
+
+
+def _alerts_lately(session: Session, chats: list[int], *, now: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                OutboxMessage.channel == TELEGRAM,
+                OutboxMessage.destination.in_([str(c) for c in chats]),
+                OutboxMessage.kind.in_(("alert", "realert")),
+                OutboxMessage.created_at >= now - timedelta(hours=1),
+            )
+        )
+        or 0
+    )
 
 
 def sweep(session: Session, *, now: datetime, routing: Routing) -> int:

@@ -39,6 +39,7 @@ __all__ = [
     "ActResult",
     "NewTicket",
     "Routing",
+    "TooManyTicketsError",
     "active_ticket",
     "cancel",
     "citizen_message",
@@ -126,6 +127,10 @@ def may_act(officer: Officer, ticket: HandoffTicket) -> bool:
 
 
 # --- opening and alerting ----------------------------------------------------------------
+class TooManyTicketsError(Exception):
+    """The citizen opened ``Routing.tickets_per_day`` tickets in the last 24 hours."""
+
+
 def open_ticket(
     session: Session, new: NewTicket, *, now: datetime, routing: Routing
 ) -> HandoffTicket:
@@ -133,6 +138,13 @@ def open_ticket(
     existing = active_ticket(session, new.sender)
     if existing is not None:
         return existing
+    today = session.scalar(
+        select(func.count()).where(
+            HandoffTicket.sender == new.sender, HandoffTicket.created_at >= now - timedelta(days=1)
+        )
+    )
+    if (today or 0) >= routing.tickets_per_day:
+        raise TooManyTicketsError(new.sender)
     ticket = HandoffTicket(
         channel=new.channel,
         sender=new.sender,

@@ -18,6 +18,7 @@ from nlu.text import fold
 
 __all__ = [
     "CANCEL_PAYLOAD",
+    "TOO_MANY",
     "cancelled",
     "claimed",
     "officer_says",
@@ -41,6 +42,7 @@ CANCEL_WORDS = frozenset(
     }
 )
 
+TOO_MANY = Fixed("utter_handoff_too_many")  # the action server says it (HANDOFF_TICKETS_PER_DAY)
 _RELAYED = Fixed("utter_handoff_relayed")
 _RELAYED_UNCLAIMED = Fixed("utter_handoff_relayed_unclaimed")
 _WAITING = Fixed("utter_handoff_waiting")

@@ -135,6 +135,7 @@ def enqueue(
         payload=payload,
         subject_id=subject_id,
         next_attempt_at=now or utcnow(),
+        created_at=now or utcnow(),
     )
     try:
         with session.begin_nested():

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["Problem", "problems"]
+__all__ = ["Problem", "chat_problems", "problems"]
 
 
 class Problem(BaseModel):
@@ -24,6 +24,7 @@ _MEANING = {
     403: "Không được phép (thiếu mã của Rasa, hoặc cuộc trò chuyện của trình duyệt khác)",
     413: "Nội dung gửi lên quá lớn",
     422: "Dữ liệu gửi lên không đúng",
+    429: "Quá nhiều yêu cầu từ một địa chỉ (Retry-After: số giây chờ)",
 }
 
 
@@ -33,3 +34,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": Problem, "description": _MEANING[status]}
         for status in sorted({413, 422, *statuses})
     }
+
+
+def chat_problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The web chat's refusals: those, and 429 (its address limit)."""
+    return problems(429, *statuses)

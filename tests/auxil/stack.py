@@ -46,6 +46,10 @@ def make_test_stack(
         "DATABASE_URL": db_url,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "RASA_TOKEN": token,
+        # the tests' and the benchmark's simulated citizens type far faster than people:
+        # the per-citizen limit is tested on its own (tests/bot/chat), not in every crowd
+        "CHAT_RATE_PER_MINUTE": "60000",
+        "CHAT_BURST": "10000",
         **(extra_env or {}),
     }
     config = StackConfig(

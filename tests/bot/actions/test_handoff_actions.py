@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -270,3 +271,25 @@ async def test_the_status_is_told_from_the_ticket_by_code_or_the_latest(session_
         other, tracker(f"HT-{number}", sender="web:someone-else"), {}
     )
     assert [m["response"] for m in other.messages] == ["utter_ho_status_none"]
+
+
+async def test_a_citizen_who_keeps_opening_tickets_is_sent_to_the_commune_instead(
+    session_factory,
+):
+    slots = {
+        "ho_commune": actions.UNKNOWN_COMMUNE,
+        "ho_confirm": True,
+        "ho_description": "app bao loi hoai",
+        "ho_contact": actions.NO_CONTACT,
+    }
+    for _ in range(3):  # each one opened, then cancelled by the citizen
+        _, [message] = await submit(slots, sender="web:again")
+        assert message["response"] == "utter_ho_created"
+        with session_scope(session_factory) as session:
+            session.execute(sa.update(HandoffTicket).values(status="cancelled"))
+    _, [message] = await submit(slots, sender="web:again")
+    assert message["response"] == "utter_handoff_too_many"
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(sa.func.count()).select_from(HandoffTicket)) == 3
+    _, [message] = await submit(slots, sender="web:someone-else")  # others are not affected
+    assert message["response"] == "utter_ho_created"

@@ -111,3 +111,21 @@ def test_replies_stay_until_the_page_acknowledges_them(client, session_factory):
         other.get("/api/chat/updates", params={"sender_id": theirs, "ack": ids}).status_code == 200
     )
     assert [t for _, t in read()] == ["ba"]
+
+
+def test_an_address_past_its_limit_is_told_to_wait(settings):
+    from bot.main import create_app
+
+    limited = settings.model_copy(update={"address_rate_per_minute": 6, "address_burst": 3})
+    with TestClient(create_app(limited), client=("203.0.113.7", 40000)) as remote:
+        codes = [
+            remote.post("/api/chat", json={"sender_id": f"s{i}", "text": ""}).status_code
+            for i in range(4)
+        ]
+        assert codes == [200, 200, 200, 429]
+        refused = remote.post("/api/chat/session", json={})
+        assert refused.status_code == 429 and "quá nhiều yêu cầu" in refused.json()["detail"]
+        assert int(refused.headers["Retry-After"]) >= 1
+    # loopback (the operator's own tools, chat-load) is not counted
+    with TestClient(create_app(limited), client=("127.0.0.1", 40000)) as local:
+        assert {local.post("/api/chat/session", json={}).status_code for _ in range(10)} == {200}

@@ -346,3 +346,14 @@ async def test_rasa_is_called_on_the_apps_channel_with_the_shared_token():
         sender="web:x", text="chào", channel="web"
     )
     assert seen == {"url": "http://rasa:5005/webhooks/app/webhook", "token": "s3cret"}
+
+
+async def test_a_citizen_typing_faster_than_anyone_reads_is_asked_to_slow_down(session):
+    seen = []
+    gateway = Gateway(session, echo_rasa(seen, []), limits=Limits(per_minute=30, burst=5))
+    fast, calm = Citizen.web("fast"), Citizen.web("calm")
+    replies = [await gateway.answer(fast, f"cau hoi {i}") for i in range(7)]
+    assert len(seen) == 5  # the burst reached Rasa, the rest did not
+    assert [r[0].text for r in replies[5:]] == [seeded(messages.SLOW_DOWN).text] * 2
+    assert await gateway.answer(calm, "cau hoi") != [seeded(messages.SLOW_DOWN)]  # others go on
+    await gateway.settle()
