@@ -185,8 +185,9 @@ class Stack:
                     "--port",
                     str(self._rasa_port(name)),
                     "--enable-api",
-                    "--auth-token",
-                    c.env["RASA_TOKEN"],
+                    # one argument: a token that starts with "-" (token_urlsafe makes one in
+                    # 32) would otherwise be read as an option, and Rasa would not start
+                    f"--auth-token={c.env['RASA_TOKEN']}",
                 ],
                 {**rasa_env(c.root), **c.env, **wiring},
             )

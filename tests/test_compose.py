@@ -105,3 +105,10 @@ def test_the_app_purges_the_tracker_store_rasa_writes():
     app = services["app"]["environment"]
     assert app["RASA_TRACKER_URL"].replace("postgresql+psycopg://", "postgresql://") == rasa
     assert app["RETENTION_DAYS"] == "${RETENTION_DAYS:-90}"
+
+
+def test_rasa_takes_its_token_as_one_argument():
+    """A token that starts with "-" (secrets.token_urlsafe makes one in 32) is not an option."""
+    command = load()["services"]["rasa"]["command"]
+    assert "--auth-token=${RASA_TOKEN:?Variable not set}" in command
+    assert "--auth-token" not in command

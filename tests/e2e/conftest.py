@@ -112,6 +112,24 @@ def zalo_server():
     fake.stop()
 
 
+def channels_env(telegram: FakeTelegram, zalo: FakeZalo) -> dict[str, str]:
+    """A stack's Telegram (webhook mode) and Zalo, pointed at the fakes."""
+    return {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.base_url,
+        "TELEGRAM_WEBHOOK_URL": "https://vneid.example/webhooks/telegram",
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "HANDOFF_PROVINCE_CHAT_ID": str(PROVINCE_CHAT),
+        "OUTBOX_POLL_S": "0.2",
+        "ZALO_APP_ID": zalo_fake.APP_ID,
+        "ZALO_OA_SECRET_KEY": zalo_fake.OA_SECRET_KEY,
+        "ZALO_APP_SECRET": zalo_fake.APP_SECRET,
+        "ZALO_REFRESH_TOKEN": zalo_fake.FIRST_REFRESH,
+        "ZALO_API_URL": zalo.url,
+        "ZALO_OAUTH_URL": zalo.url,
+    }
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
     model = training.model_path(PROJECT_ROOT)
@@ -120,19 +138,8 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
     tmp = tmp_path_factory.mktemp("stack")
     prepared = make_test_stack(
         tmp,
-        {
-            "TELEGRAM_BOT_TOKEN": telegram_fake.token,
-            "TELEGRAM_API_URL": telegram_fake.base_url,
-            "TELEGRAM_WEBHOOK_URL": "https://vneid.example/webhooks/telegram",
-            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "HANDOFF_PROVINCE_CHAT_ID": str(PROVINCE_CHAT),
-            "OUTBOX_POLL_S": "0.2",
-            "ZALO_APP_ID": zalo_fake.APP_ID,
-            "ZALO_OA_SECRET_KEY": zalo_fake.OA_SECRET_KEY,
-            "ZALO_APP_SECRET": zalo_fake.APP_SECRET,
-            "ZALO_REFRESH_TOKEN": zalo_fake.FIRST_REFRESH,
-            "ZALO_API_URL": zalo_server.url,
-            "ZALO_OAUTH_URL": zalo_server.url,
+        channels_env(telegram_fake, zalo_server)
+        | {
             # console trainings write here, not into the project's models/
             "MODELS_DIR": str(tmp / "models"),
             "TRAINING_DIR": str(tmp / "training"),
@@ -164,7 +171,7 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
 
 @dataclass
 class ScaledStack:
-    """The scaled topology: its processes, and where its data and logs are."""
+    """The scaled topology: its processes, its channels, where its data and logs are."""
 
     stack: Stack
     config: StackConfig
@@ -172,28 +179,54 @@ class ScaledStack:
     app_db: str  # SQLAlchemy URLs of the two PostgreSQL databases
     tracker_db: str
     root: Path
+    running: RunningStack  # the same, as the channel helpers of the tests know a stack
 
 
 @pytest.fixture(scope="session")
 def scaled(tmp_path_factory, redis_url):
-    """PostgreSQL (app data, tracker store), Redis locks and two Rasa replicas."""
+    """PostgreSQL (app data, tracker store), Redis locks and two Rasa replicas; Telegram and
+    Zalo through fakes of their own."""
     root = tmp_path_factory.mktemp("scaled")
-    with services.postgres_database() as app_db, services.postgres_database() as rasa_db:
-        prepared = make_test_stack(
-            root,
-            db_url=app_db,
-            tracker_url=rasa_db.replace("+psycopg", ""),
-            redis_url=redis_url,
-            rasa_replicas=2,
-        )
-        prepared.stack.start(timeout=300)
-        try:
-            yield ScaledStack(
-                prepared.stack, prepared.config, prepared.session_factory, app_db, rasa_db, root
+    telegram, zalo = FakeTelegram().start(), FakeZalo().start()
+    try:
+        with services.postgres_database() as app_db, services.postgres_database() as rasa_db:
+            prepared = make_test_stack(
+                root,
+                channels_env(telegram, zalo),
+                db_url=app_db,
+                tracker_url=rasa_db.replace("+psycopg", ""),
+                redis_url=redis_url,
+                rasa_replicas=2,
             )
-        finally:
-            prepared.stack.stop()
-            prepared.session_factory.kw["bind"].dispose()  # before its database is dropped
+            config = prepared.config
+            prepared.stack.start(timeout=300)
+            try:
+                yield ScaledStack(
+                    prepared.stack,
+                    config,
+                    prepared.session_factory,
+                    app_db,
+                    rasa_db,
+                    root,
+                    RunningStack(
+                        app_url=config.url(config.app_port),
+                        rasa_url=config.url(config.rasa_port),
+                        actions_url=config.url(config.actions_port),
+                        token=prepared.token,
+                        session_factory=prepared.session_factory,
+                        stack=prepared.stack,
+                        telegram=telegram,
+                        zalo=zalo,
+                        models_dir=root / "models",
+                        root=root,
+                    ),
+                )
+            finally:
+                prepared.stack.stop()
+                prepared.session_factory.kw["bind"].dispose()  # before its database is dropped
+    finally:
+        telegram.stop()
+        zalo.stop()
 
 
 @pytest.fixture(scope="session")
