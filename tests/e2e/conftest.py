@@ -82,6 +82,12 @@ class RunningStack:
         self.browsers[sender_id] = WebInboxReader(browser)
         return sender_id
 
+    def close_browsers(self) -> None:
+        """Close the web tests' HTTP clients (their sockets)."""
+        for reader in self.browsers.values():
+            reader.client.close()
+        self.browsers.clear()
+
     def inbox(self, sender: str) -> list[dict]:
         """What the browser of ``sender`` fetches (officer replies), acknowledged as it goes."""
         return self.browsers[sender].read(sender)
@@ -154,7 +160,7 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
             for p in (tmp / "logs").glob("*.log")
         )
         pytest.fail(f"stack did not start: {exc}\n{logs}")
-    yield RunningStack(
+    view = RunningStack(
         app_url=config.url(config.app_port),
         rasa_url=config.url(config.rasa_port),
         actions_url=config.url(config.actions_port),
@@ -166,6 +172,8 @@ def stack(tmp_path_factory, telegram_fake, zalo_server) -> RunningStack:
         models_dir=tmp / "models",
         root=tmp,
     )
+    yield view
+    view.close_browsers()
     running.stop()
 
 
@@ -200,8 +208,9 @@ def scaled(tmp_path_factory, redis_url):
             )
             config = prepared.config
             prepared.stack.start(timeout=300)
+            view = None
             try:
-                yield ScaledStack(
+                view = ScaledStack(
                     prepared.stack,
                     config,
                     prepared.session_factory,
@@ -221,7 +230,10 @@ def scaled(tmp_path_factory, redis_url):
                         root=root,
                     ),
                 )
+                yield view
             finally:
+                if view is not None:
+                    view.running.close_browsers()
                 prepared.stack.stop()
                 prepared.session_factory.kw["bind"].dispose()  # before its database is dropped
     finally:
