@@ -21,7 +21,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run test test-unit test-nlu test-e2e eval compare crossval validate \
-        test-stories tune lint format types bench bench-load bench-train nlu-data model db env lock \
+        test-stories tune lint format types bench bench-load bench-phoatis bench-train nlu-data \
+        model db env lock \
         clean
 
 help: ## List the targets
@@ -143,6 +144,10 @@ LOAD_ARGS = --runs $(if $(filter file,$(origin RUNS)),1,$(RUNS)) $(if $(APP),--a
 #   PG=postgresql://postgres@127.0.0.1:5432/test
 bench-load: model ## Many citizens at once: app vs Rasa direct [APP= RASA= RUNS=1 DURATION= STEP= REPLICAS= WORKERS= PG= REDIS=]
 	$(APP_PY) scripts/bench_load.py $(strip $(LOAD_ARGS))
+
+bench-phoatis: install ## Intent accuracy on PhoATIS (DATA=<its syllable-level dir>; median of RUNS) [CONFIG=]
+	@test -n "$(DATA)" || { echo "DATA=<dir>: PhoATIS/syllable-level of github.com/VinAIResearch/JointIDSF (research use only)"; exit 2; }
+	$(APP_PY) scripts/bench_phoatis.py --data $(DATA) --runs $(RUNS) $(if $(CONFIG),--config $(CONFIG))
 
 bench-train: install nlu-data ## Training time from scratch (median of RUNS runs)
 	$(APP_PY) scripts/bench_train.py --runs $(RUNS)
