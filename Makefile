@@ -110,7 +110,7 @@ crossval: install nlu-data ## 5-fold cross-validation of the NLU on the training
 	@echo "Reports in var/crossval"
 
 tune: install nlu-data ## Pick fallback thresholds by k-fold on the training data [CONFIG=config.yml]
-	@$(RASA_PY) scripts/tune_thresholds.py --folds 3 --config $(or $(CONFIG),config.yml)
+	@$(RASA_PY) scripts/tune_thresholds.py --folds 3 --config $(or $(CONFIG),config.yml) --save var/tune.json $(TUNE_ARGS)
 
 validate: install nlu-data ## rasa data validate, and check data/nlu/faq.yml is current
 	@$(APP_PY) -m bot export-nlu --check

@@ -43,9 +43,10 @@ class RetrievalRouter(GraphComponent, IntentClassifier):
       with confidence 1.0. Rasa's own ``/intent`` handling cannot address a
       retrieval sub-intent.
     * When the message was classified as a retrieval intent but the response
-      selector is unsure (top confidence below ``threshold``), the intent
-      becomes ``nlu_fallback``: the assistant says it did not understand
-      instead of answering the wrong topic with confidence.
+      selector is unsure (top confidence below ``threshold``, or the top two
+      topics within ``ambiguity_threshold`` of each other), the intent
+      becomes ``nlu_fallback``: the assistant asks which topic was meant
+      (nlu/clarify.py) instead of answering the wrong topic with confidence.
     """
 
     @staticmethod
@@ -209,9 +210,14 @@ class RetrievalRouter(GraphComponent, IntentClassifier):
             return
         selected = (message.get(RESPONSE_SELECTOR) or {}).get(intent, {})
         confidence = selected.get("response", {}).get(PREDICTED_CONFIDENCE_KEY, 0.0)
-        if confidence >= self._config["threshold"]:
+        ranked = [r.get(PREDICTED_CONFIDENCE_KEY, 0.0) for r in selected.get("ranking") or []]
+        second = sorted(ranked, reverse=True)[1] if len(ranked) > 1 else 0.0
+        lead = confidence - second
+        if confidence >= self._config["threshold"] and lead >= self._config.get(
+            "ambiguity_threshold", 0.0
+        ):
             return
-        logger.debug("Retrieval confidence %.2f for %s is too low.", confidence, intent)
+        logger.debug("Retrieval of %s unsure: %.2f, lead %.2f.", intent, confidence, lead)
         fallback = {
             INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
             PREDICTED_CONFIDENCE_KEY: self._config["threshold"],

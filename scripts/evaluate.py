@@ -11,7 +11,12 @@ an out-of-scope question and a miss for any other.
 
 accuracy_no_diacritics re-classifies every question with its diacritics
 removed (the way many citizens type), so it covers the whole file.
-Ends with one JSON line: {"n", "accuracy", "macro_f1", "accuracy_no_diacritics"}.
+When the model is unsure it asks instead of answering: the likeliest two or three topics
+as buttons (nlu/clarify.py, the same choice as the assistant's). Such a question is still a
+miss here; the report counts how often it happens and how often the right topic was among
+the buttons, beside the wrong answers (a wrong topic answered, the costly kind of miss).
+Ends with one JSON line: {"n", "accuracy", "macro_f1", "accuracy_no_diacritics",
+"wrong_answer_rate", "clarify_rate", "clarify_right_rate"}.
 --predictions FILE also writes {"gold": [...], "pred": [...]} (one label per question, in
 file order), for paired comparisons of two models (bot/modelops/verdict.py).
 """
@@ -31,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
+from nlu.clarify import candidates  # noqa: E402
 from nlu.text import fold, has_diacritics  # noqa: E402
 
 FALLBACK = "nlu_fallback"
@@ -65,11 +71,24 @@ def quiet_rasa() -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
 
-async def classify(model: Path, texts: list[str]) -> list[str]:
+def offered(parse: dict) -> list[str]:
+    """The topics the assistant offers as buttons for this parse (none if it answered)."""
+    intent = (parse.get("intent") or {}).get("name") or FALLBACK
+    return candidates(parse) if intent == FALLBACK else []
+
+
+async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    return [predicted_label(await agent.parse_message(t)) for t in texts]
+    return [await agent.parse_message(t) for t in texts]
+
+
+def clarifying(gold: list[str], parses: list[dict]) -> tuple[int, int]:
+    """How many questions got a clarifying question, and in how many the right topic."""
+    asked = [(g, offered(p)) for g, p in zip(gold, parses, strict=True)]
+    asked = [(g, o) for g, o in asked if o]
+    return len(asked), sum(g in o for g, o in asked)
 
 
 def report(gold: list[str], pred: list[str]) -> tuple[float, float, str]:
@@ -93,8 +112,11 @@ def main() -> int:
     items = load_items(args.file)
     texts = [str(i["text"]) for i in items]
     gold = [str(i["label"]) for i in items]
-    pred = asyncio.run(classify(args.model, texts))
-    pred_folded = asyncio.run(classify(args.model, [fold(t) for t in texts]))
+    parses = asyncio.run(parse_all(args.model, texts))
+    pred = [predicted_label(p) for p in parses]
+    pred_folded = [
+        predicted_label(p) for p in asyncio.run(parse_all(args.model, [fold(t) for t in texts]))
+    ]
 
     accuracy, macro_f1, table = report(gold, pred)
     accuracy_folded = sum(g == p for g, p in zip(gold, pred_folded, strict=True)) / len(gold)
@@ -109,6 +131,11 @@ def main() -> int:
     # A wrong topic misleads; "I did not understand" / "I only answer VNeID questions"
     # is honest and offers a way forward.
     print(f"Misses: {len(misses)} (wrong answers {wrong}, non-answers {len(misses) - wrong})")
+    asked, asked_right = clarifying(gold, parses)
+    print(
+        f"Clarifying questions: {asked} ({asked / len(items):.1%} of questions); "
+        f"the right topic among the buttons in {asked_right}"
+    )
     for t, g, p in misses if args.errors else misses[:15]:
         print(f"  {g:28} -> {p:28} | {t[:90]}")
     if args.predictions:
@@ -120,6 +147,9 @@ def main() -> int:
                 "accuracy": round(accuracy, 4),
                 "macro_f1": round(macro_f1, 4),
                 "accuracy_no_diacritics": round(accuracy_folded, 4),
+                "wrong_answer_rate": round(wrong / len(items), 4),
+                "clarify_rate": round(asked / len(items), 4),
+                "clarify_right_rate": round(asked_right / asked, 4) if asked else None,
             }
         )
     )

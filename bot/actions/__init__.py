@@ -1,7 +1,7 @@
 """Custom actions, served by rasa-sdk behind Rasa's token: ``python -m bot.actions.server``."""
 
 from bot.actions.communes import ActionCommuneLookup
-from bot.actions.fallback import ActionCountMisses
+from bot.actions.fallback import ActionClarify, ActionCountMisses
 from bot.actions.handoff import (
     ActionAskHoCommune,
     ActionAskHoConfirm,
@@ -18,6 +18,7 @@ __all__ = [
     "ActionAskHoConfirm",
     "ActionAskHoContact",
     "ActionAskHoDescription",
+    "ActionClarify",
     "ActionCommuneLookup",
     "ActionCountMisses",
     "ActionHandoffStatus",

@@ -25,6 +25,8 @@ class ChatTurn(Base):
     intent: Mapped[str] = mapped_column(String(96), index=True)
     confidence: Mapped[float] = mapped_column(Float)
     response: Mapped[str] = mapped_column(String(128))
+    # a clarifying question's buttons (nlu/clarify.py), likeliest first, comma-separated
+    offered: Mapped[str] = mapped_column(String(200), default="", server_default="")
     unanswered: Mapped[bool] = mapped_column(Boolean, index=True)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

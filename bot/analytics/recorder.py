@@ -48,10 +48,12 @@ class TurnRecorder:
         """Rows waiting to be written."""
         return len(self._pending)
 
-    def add(self, tracker: dict[str, Any], response: str) -> None:
+    def add(
+        self, tracker: dict[str, Any], response: str, arguments: dict[str, Any] | None = None
+    ) -> None:
         """Queue the turn behind an NLG request (no database work, never raises)."""
         try:
-            row = turn_row(tracker, response, now=self._clock())
+            row = turn_row(tracker, response, now=self._clock(), arguments=arguments)
         except Exception:  # figures must never cost a citizen their answer
             logger.exception("turn not recorded")
             return

@@ -25,6 +25,7 @@ __all__ = [
     "Group",
     "add_questions",
     "assign",
+    "clarifications",
     "dashboard",
     "dismiss",
     "inbox",
@@ -38,8 +39,17 @@ LOW_CONFIDENCE = 0.55
 SIMILAR = 85
 
 
-def turn_row(tracker: dict[str, Any], response: str, *, now: datetime) -> dict[str, Any] | None:
-    """The row of the citizen message behind an NLG request (text masked), or None."""
+def turn_row(
+    tracker: dict[str, Any],
+    response: str,
+    *,
+    now: datetime,
+    arguments: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The row of the citizen message behind an NLG request (text masked), or None.
+
+    ``arguments``: the response's; a clarifying question's ``topics`` are kept as offered.
+    """
     latest = tracker.get("latest_message") or {}
     message_id = latest.get("message_id")
     text = str(latest.get("text") or "")
@@ -64,10 +74,18 @@ def turn_row(tracker: dict[str, Any], response: str, *, now: datetime) -> dict[s
         "intent": intent[:96],
         "confidence": confidence,
         "response": response[:128],
+        "offered": _offered(arguments),
         "unanswered": unanswered,
         "reviewed": False,
         "created_at": now,
     }
+
+
+def _offered(arguments: dict[str, Any] | None) -> str:
+    topics = (arguments or {}).get("topics")
+    if not isinstance(topics, list):
+        return ""
+    return ",".join(str(t) for t in topics)[:200]
 
 
 _ROWS_PER_STATEMENT = 400  # SQLite allows 32,766 bound values per statement
@@ -134,7 +152,8 @@ def inbox(session: Session, *, limit: int = 1000) -> list[Group]:
         match.ids.append(turn.id)
         if turn.text not in match.texts:
             match.texts.append(turn.text)
-        match.guesses[turn.intent] += 1
+        # a clarifying question's likeliest topic says more than "nlu_fallback"
+        match.guesses[turn.offered.split(",")[0] if turn.offered else turn.intent] += 1
     return sorted(groups, key=lambda g: (-g.count, g.text))
 
 
@@ -211,6 +230,22 @@ def dismiss(session: Session, turn_ids: list[int]) -> None:
 
 
 # --- the dashboard ------------------------------------------------------------------------------
+def clarifications(turns: list[ChatTurn]) -> dict[str, int]:
+    """Clarifying questions asked, and how many the citizen answered by pressing an offer."""
+    by_sender: dict[str, list[ChatTurn]] = defaultdict(list)
+    for turn in sorted(turns, key=lambda t: t.id):
+        by_sender[turn.sender].append(turn)
+    asked = picked = 0
+    for own in by_sender.values():
+        for turn, following in zip(own, [*own[1:], None], strict=True):
+            if not turn.offered:
+                continue
+            asked += 1
+            offered = {f"/{label}" for label in turn.offered.split(",")}
+            picked += following is not None and following.text in offered
+    return {"asked": asked, "picked": picked}
+
+
 def dashboard(session: Session, *, now: datetime, days: int = 30) -> dict[str, Any]:
     """Every figure of the dashboard, over the last ``days`` days."""
     since = now - timedelta(days=days)
@@ -254,6 +289,7 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> dict[str, A
         "messages": len(turns),
         "conversations": len({t.sender for t in turns}),
         "fallback_rate": round(sum(t.unanswered for t in typed) / len(typed), 3) if typed else None,
+        "clarify": clarifications(list(turns)),
         "channels": dict(Counter(t.channel for t in turns)),
         "topics": topics.most_common(10),
         "handoffs": sorted(

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.faq import service as faq_service
 from bot.faq.models import CONTENT_CHANGED, ContentVersion
-from bot.faq.schemas import BotResponse
+from bot.faq.schemas import BotResponse, Button
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class ContentCache:
         self._db = db
         self.refresh_s = refresh_s
         self._texts: dict[str, BotResponse] = {}
+        self._titles: dict[str, str] | None = None  # topic key -> its title
         self._generation = 0  # a text read before a forget() is not kept after it
         self._version: int | None = None
         self._lock = threading.Lock()  # forget() also runs in database threads
@@ -85,10 +86,22 @@ class ContentCache:
                     self._texts[name] = hit
         return hit.model_copy(deep=True)
 
+    async def topic_buttons(self, labels: list[str]) -> list[Button]:
+        """Buttons for topics named by label (``faq/<key>`` or a flow), with current titles."""
+        with self._lock:
+            titles, generation = self._titles, self._generation
+        if titles is None:
+            titles = await self._db.run(faq_service.topic_titles)
+            with self._lock:
+                if self._generation == generation:
+                    self._titles = titles
+        return faq_service.topic_buttons(labels, titles)
+
     def forget(self) -> None:
         """Drop every text: the next request of each reads it again."""
         with self._lock:
             self._texts.clear()
+            self._titles = None
             self._generation += 1
 
     async def check(self) -> None:

@@ -49,7 +49,7 @@ async def nlg(body: NlgRequest, request: Request) -> BotResponse:
     figures and written in batches (bot/analytics/recorder.py).
     """
     turns: TurnRecorder = request.app.state.turns
-    turns.add(body.tracker, body.response)
+    turns.add(body.tracker, body.response, body.arguments)
     content: ContentCache = request.app.state.content
     try:
         response = await content.response(body.response)
@@ -58,4 +58,9 @@ async def nlg(body: NlgRequest, request: Request) -> BotResponse:
         return BotResponse(text=_MISSING_TEXT, buttons=[faq_service.MENU_BUTTON])
     if body.arguments:
         response.text = faq_service.fill_placeholders(response.text, body.arguments)
+    topics = body.arguments.get("topics")
+    if isinstance(topics, list) and topics:  # action_clarify: the likeliest topics first
+        offered = await content.topic_buttons([str(t) for t in topics[:5]])
+        shown = {b.payload for b in offered}
+        response.buttons = offered + [b for b in response.buttons if b.payload not in shown]
     return response

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 OFFICER_BUTTON = Button(title="Gặp cán bộ", payload="/request_handoff")
 
 __all__ = [
+    "FLOW_TITLES",
     "MENU_BUTTON",
     "OFFICER_BUTTON",
     "faq_buttons",
@@ -27,9 +28,18 @@ __all__ = [
     "render_more",
     "render_response",
     "seed_content",
+    "topic_buttons",
+    "topic_titles",
 ]
 
 MENU_BUTTON = Button(title="Chủ đề khác", payload="/show_menu")
+# The flows a clarifying question may offer (nlu/clarify.py FLOWS), as the menu names them.
+FLOW_TITLES = {
+    "activation_guide": "Hướng dẫn kích hoạt",
+    "request_handoff": OFFICER_BUTTON.title,
+    "handoff_status": "Yêu cầu đã gửi cho cán bộ",
+    "commune_lookup": "Xã tôi giờ là xã nào?",
+}
 _FAQ_PREFIX = f"utter_{RETRIEVAL_INTENT}/"
 # The "Xem thêm" button of a long answer: answered by the app from the database (no Rasa turn).
 _MORE_PREFIX = "/faq_more/"
@@ -126,6 +136,23 @@ def _render_part(session: Session, entry: FaqEntry, part: int) -> BotResponse:
         following = parts[part + 1]
         buttons.insert(0, Button(title=following.title, payload=more_payload(entry.key, part + 1)))
     return BotResponse(text=parts[part].text, buttons=buttons)
+
+
+def topic_titles(session: Session) -> dict[str, str]:
+    """Every topic's title, by key."""
+    return {key: title for key, title in session.execute(select(FaqEntry.key, FaqEntry.title))}
+
+
+def topic_buttons(labels: list[str], titles: dict[str, str]) -> list[Button]:
+    """A button per label (``faq/<key>`` with its title, or a flow); unknown labels skipped."""
+    buttons: list[Button] = []
+    for label in labels:
+        intent, _, key = label.partition("/")
+        if intent == RETRIEVAL_INTENT and key in titles:
+            buttons.append(Button(title=titles[key], payload=f"/{label}"))
+        elif not key and label in FLOW_TITLES:
+            buttons.append(Button(title=FLOW_TITLES[label], payload=f"/{label}"))
+    return buttons
 
 
 def faq_buttons(session: Session, entry: FaqEntry) -> list[dict[str, str]]:

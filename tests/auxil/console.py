@@ -31,11 +31,11 @@ def log_in(client, username: str, password: str):
     )
 
 
-def nlg(client, name: str):
+def nlg(client, name: str, **arguments):
     """Ask the app's NLG endpoint for a response, as Rasa does."""
     body = {
         "response": name,
-        "arguments": {},
+        "arguments": arguments,
         "tracker": {"sender_id": "web:x"},
         "channel": {"name": "rest"},
     }

@@ -76,6 +76,24 @@ def test_an_admin_edit_is_live_without_retraining(stack):
             entry.answer = original
 
 
+def test_an_unsure_question_is_asked_back_with_its_likeliest_topics(stack):
+    """Locked account or the fee? The assistant asks instead of guessing; typing the number
+    of a choice presses it, and the next message is answered as usual."""
+    who = sender()
+    reply = stack.chat(who, "tai khoan bi khoa thi mat bao nhieu tien")
+    assert [m["text"] for m in reply] == [template_of(stack, "utter_clarify")]
+    offered = [b for b in reply[0]["buttons"] if b["payload"].startswith("/faq/")]
+    payloads = [b["payload"] for b in offered]
+    assert 2 <= len(offered) <= 3 and {"/faq/account_locked", "/faq/fee"} <= set(payloads)
+    with session_scope(stack.session_factory) as session:
+        titles = dict(session.execute(select(FaqEntry.key, FaqEntry.title)).all())
+    assert all(b["title"] == titles[b["payload"].removeprefix("/faq/")] for b in offered)
+    assert reply[0]["buttons"][-1]["payload"] == "/request_handoff"  # and the in-person route
+    second = payloads.index("/faq/fee") + 1
+    picked = stack.chat(who, str(second))  # typed, not pressed
+    assert picked[-1]["text"] == answer_of(stack, "fee")
+
+
 def test_two_misunderstandings_in_a_row_offer_an_officer(stack):
     # "/nlu_fallback" makes the misunderstanding certain, whatever the model.
     who = sender()

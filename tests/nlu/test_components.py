@@ -74,9 +74,13 @@ def context():
     return ExecutionContext(GraphSchema({}), "test")
 
 
-def trained_router(storage, context, threshold=0.4):
+def trained_router(storage, context, threshold=0.4, ambiguity=0.0):
     resource = Resource("router")
-    config = {**RetrievalRouter.get_default_config(), "threshold": threshold}
+    config = {
+        **RetrievalRouter.get_default_config(),
+        "threshold": threshold,
+        "ambiguity_threshold": ambiguity,
+    }
     router = RetrievalRouter.create(config, storage, resource, context)
     data = TrainingData(
         [
@@ -101,7 +105,7 @@ def trained_router(storage, context, threshold=0.4):
     return RetrievalRouter.load(config, storage, resource, context), config, resource
 
 
-def parsed(text, intent, confidence, selected=None, selected_conf=0.0):
+def parsed(text, intent, confidence, selected=None, selected_conf=0.0, runner_up=None):
     data = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
@@ -116,7 +120,10 @@ def parsed(text, intent, confidence, selected=None, selected_conf=0.0):
                     "intent_response_key": selected,
                     "utter_action": f"utter_{selected}",
                 },
-                "ranking": [],
+                "ranking": [
+                    {"confidence": selected_conf, "intent_response_key": selected},
+                    *([runner_up] if runner_up else []),
+                ],
             },
         }
     return Message(data=data)
@@ -147,6 +154,18 @@ def test_router_falls_back_when_the_topic_is_unsure(storage, context):
     assert unsure.get("intent")["name"] == "nlu_fallback"
     assert unsure.get("intent_ranking")[0]["name"] == "nlu_fallback"
     assert sure.get("intent")["name"] == "faq"
+
+
+def test_router_falls_back_when_two_topics_are_too_close(storage, context):
+    router, _, _ = trained_router(storage, context, threshold=0.4, ambiguity=0.1)
+    second = {"confidence": 0.45, "intent_response_key": "faq/forgot_password"}
+    close = parsed("mk otp", "faq", 0.9, "faq/otp_not_received", 0.5, second)
+    clear = parsed(
+        "otp ko ve", "faq", 0.9, "faq/otp_not_received", 0.7, {**second, "confidence": 0.2}
+    )
+    router.process([close, clear])
+    assert close.get("intent")["name"] == "nlu_fallback"
+    assert clear.get("intent")["name"] == "faq"
 
 
 def test_router_leaves_plain_intents_alone(storage, context):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import ActionCountMisses
+from bot.actions import ActionClarify, ActionCountMisses
 from bot.actions._dialogue import consecutive_fallbacks
 
 
@@ -18,7 +18,9 @@ def bot_said():
 
 
 def tracker(events):
-    return Tracker("web:t", {}, {}, events, False, None, {}, "action_listen")
+    # Rasa sends the latest message's parse apart from the events, as rasa-sdk reads it.
+    latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})
+    return Tracker("web:t", {}, latest, events, False, None, {}, "action_listen")
 
 
 def test_consecutive_fallbacks_counts_only_the_latest_run():
@@ -47,3 +49,44 @@ async def test_first_miss_is_not_repeated_second_is():
     )
     assert again[0]["value"] is True
     assert dispatcher.messages == []  # the rules choose what to say
+
+
+def unsure(ranking, topics=()):
+    """The parse of a message the model did not dare answer (nlu_fallback)."""
+    intents = [{"name": "nlu_fallback", "confidence": 0.6}]
+    intents += [{"name": n, "confidence": c} for n, c in ranking]
+    selector = {
+        "faq": {"ranking": [{"intent_response_key": k, "confidence": c} for k, c in topics]}
+    }
+    return {
+        "event": "user",
+        "text": "...",
+        "parse_data": {
+            "intent": {"name": "nlu_fallback", "confidence": 0.6},
+            "intent_ranking": intents,
+            "response_selector": selector,
+        },
+    }
+
+
+async def test_an_unsure_reading_is_asked_back_with_the_likeliest_topics():
+    dispatcher = CollectingDispatcher()
+    message = unsure(
+        [("faq", 0.55), ("activation_guide", 0.3), ("greet", 0.1)],
+        [("faq/fee", 0.5), ("faq/account_locked", 0.45), ("faq/children", 0.05)],
+    )
+    assert await ActionClarify().run(dispatcher, tracker([message]), {}) == []
+    [said] = dispatcher.messages
+    assert said["response"] == "utter_clarify"
+    assert said["topics"] == ["activation_guide", "faq/fee", "faq/account_locked"]
+
+
+async def test_nothing_likely_or_small_talk_is_not_understood_not_offered():
+    for message in (
+        user("nlu_fallback"),  # "/nlu_fallback": no ranking at all
+        unsure([("out_of_scope", 0.35), ("faq", 0.3)], [("faq/fee", 1.0)]),
+        unsure([("faq", 0.2)], [("faq/fee", 0.3), ("faq/children", 0.3)]),  # 0.06 each
+    ):
+        dispatcher = CollectingDispatcher()
+        await ActionClarify().run(dispatcher, tracker([message]), {})
+        assert [m["response"] for m in dispatcher.messages] == ["utter_default"]

@@ -12,7 +12,9 @@ from bot.db import session_scope
 from tests.auxil.console import csrf_of, from_rasa, log_in, make_admin
 
 
-def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_conf=0.9):
+def turn(
+    client, sender, text, intent, confidence, response, faq_key=None, faq_conf=0.9, topics=None
+):
     latest = {
         "text": text,
         "message_id": uuid.uuid4().hex,
@@ -24,7 +26,7 @@ def turn(client, sender, text, intent, confidence, response, faq_key=None, faq_c
         }
     body = {
         "response": response,
-        "arguments": {},
+        "arguments": {"topics": topics} if topics else {},
         "tracker": {"sender_id": sender, "latest_message": latest},
     }
     assert client.post("/nlg", json=body, headers=from_rasa(client)).status_code == 200
@@ -141,6 +143,18 @@ def test_dashboard_and_csv(client, session_factory):
         "faq/forgot_password,1",
     ]
     assert client.get("/admin/export/secrets.csv").status_code == 404
+
+
+def test_the_dashboard_counts_clarifying_questions_and_the_offers_taken(client, session_factory):
+    offer = ["faq/fee", "faq/account_locked"]
+    turn(client, "web:a", "mo khoa mat tien", "nlu_fallback", 0.3, "utter_clarify", topics=offer)
+    turn(client, "web:b", "khoa gi do", "nlu_fallback", 0.3, "utter_clarify", topics=offer)
+    turn(client, "web:a", "/faq/account_locked", "faq", 1.0, "utter_faq/account_locked")
+    turn(client, "web:b", "thoi", "nlu_fallback", 0.2, "utter_default")  # not an offer
+    log_in(client, "admin", make_admin(session_factory))
+    page = client.get("/admin/dashboard").text
+    assert 'id="clarify">2<' in page
+    assert "1 lần người dân chọn một mục gợi ý" in page
 
 
 def test_pages_need_a_login(client):

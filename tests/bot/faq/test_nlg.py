@@ -91,3 +91,46 @@ def test_only_rasa_may_call_the_nlg_endpoint(client, session_factory):
         assert session.scalar(select(func.count()).select_from(ChatTurn)) == 0
     assert client.post("/nlg", json=body, headers=from_rasa(client)).status_code == 200
     assert turns.pending == 1
+
+
+def test_a_clarifying_question_offers_the_topics_by_their_current_titles(client, session_factory):
+    with session_scope(session_factory) as session:
+        session.scalar(select(FaqEntry).where(FaqEntry.key == "fee")).title = "Lệ phí (đã sửa)"
+        titles = dict(session.execute(select(FaqEntry.key, FaqEntry.title)).all())
+    topics = ["faq/fee", "faq/no_such_topic", "request_handoff", "faq/account_locked"]
+    reply = nlg(client, "utter_clarify", topics=topics)
+    buttons = [(b["title"], b["payload"]) for b in reply["buttons"]]
+    assert buttons[:3] == [
+        ("Lệ phí (đã sửa)", "/faq/fee"),  # an admin's edit of the title shows at once
+        ("Gặp cán bộ", "/request_handoff"),
+        (titles["account_locked"], "/faq/account_locked"),
+    ]
+    # the template's own buttons follow, without a second "Gặp cán bộ"
+    payloads = [p for _, p in buttons]
+    assert payloads[3:] == ["/show_menu"]
+    assert "chưa chắc" in reply["text"]
+
+
+def test_a_clarifying_question_is_in_the_inbox_with_its_likeliest_topic(client, session_factory):
+    from bot.analytics import service as analytics
+
+    body = {
+        "response": "utter_clarify",
+        "arguments": {"topics": ["faq/fee", "faq/account_locked"]},
+        "tracker": {
+            "sender_id": "web:c1",
+            "latest_message": {
+                "text": "mở khóa mất bao nhiêu",
+                "message_id": "clarify-1",
+                "intent": {"name": "nlu_fallback", "confidence": 0.4},
+            },
+        },
+        "channel": {"name": "rest"},
+    }
+    assert client.post("/nlg", json=body, headers=from_rasa(client)).status_code == 200
+    client.portal.call(client.app.state.turns.flush)
+    with session_scope(session_factory) as session:
+        turn = session.scalar(select(ChatTurn).where(ChatTurn.message_id == "clarify-1"))
+        assert (turn.offered, turn.unanswered) == ("faq/fee,faq/account_locked", True)
+        group = next(g for g in analytics.inbox(session) if g.text == "mở khóa mất bao nhiêu")
+        assert group.guess == "faq/fee"
