@@ -9,7 +9,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu import text as vn
 
@@ -37,12 +39,16 @@ class VietnameseTokenizer(Tokenizer):
             The tokenizer options: ``fold_diacritics`` (learn from the folded
             view), ``expand_abbreviations``, ``word_segmentation`` (also emit
             pyvi's multi-syllable words such as "tài_khoản"; off by default,
-            see README "Word segmentation") and Rasa's intent-splitting options.
+            see README "Word segmentation"), ``fold_copies`` (train also on a
+            copy without diacritics of each example typed with them, so that a
+            featurizer of the typed form learns both) and Rasa's
+            intent-splitting options.
         """
         return {
             "fold_diacritics": True,
             "expand_abbreviations": True,
             "word_segmentation": False,
+            "fold_copies": False,
             "intent_tokenization_flag": False,
             "intent_split_symbol": "_",
             "token_pattern": None,
@@ -66,6 +72,7 @@ class VietnameseTokenizer(Tokenizer):
         """
         super().__init__(config)
         self._fold = bool(config["fold_diacritics"])
+        self._fold_copies = bool(config.get("fold_copies"))
         self._expand = bool(config["expand_abbreviations"])
         self._segment = None
         if config["word_segmentation"]:
@@ -93,6 +100,24 @@ class VietnameseTokenizer(Tokenizer):
             A new tokenizer.
         """
         return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Tokenize the training data, with copies typed without diacritics if configured.
+
+        Args:
+            training_data: the NLU training data.
+
+        Returns:
+            The tokenized data (a new object when copies were added).
+        """
+        if self._fold_copies:
+            copies = [
+                Message(data={**example.data, TEXT: vn.fold(example.get(TEXT))})
+                for example in training_data.intent_examples
+                if vn.has_diacritics(example.get(TEXT) or "")
+            ]
+            training_data = training_data.merge(TrainingData(training_examples=copies))
+        return super().process_training_data(training_data)
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Tokenize one attribute of a message.

@@ -64,6 +64,27 @@ def test_tokenizer_processes_training_data_messages():
     ]
 
 
+def test_tokenizer_can_train_on_copies_without_diacritics():
+    data = TrainingData(
+        [
+            Message(
+                data={"text": "Quên mật khẩu", "intent": "faq", "intent_response_key": "faq/x"}
+            ),
+            Message(data={"text": "otp ko ve", "intent": "faq", "intent_response_key": "faq/y"}),
+        ]
+    )
+    assert len(make_tokenizer().process_training_data(data).intent_examples) == 2
+    trained = make_tokenizer(fold_copies=True).process_training_data(data)
+    examples = [(e.get("text"), e.get("intent_response_key")) for e in trained.intent_examples]
+    # only the example typed with diacritics gets a copy, with the same labels
+    assert sorted(examples) == [
+        ("Quen mat khau", "faq/x"),
+        ("Quên mật khẩu", "faq/x"),
+        ("otp ko ve", "faq/y"),
+    ]
+    assert all(e.get("text_tokens") for e in trained.intent_examples)  # copies tokenized too
+
+
 @pytest.fixture
 def storage(tmp_path):
     return LocalModelStorage(tmp_path)
