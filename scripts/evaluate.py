@@ -15,8 +15,8 @@ When the model is unsure it asks instead of answering: the likeliest two or thre
 as buttons (nlu/clarify.py, the same choice as the assistant's). Such a question is still a
 miss here; the report counts how often it happens and how often the right topic was among
 the buttons, beside the wrong answers (a wrong topic answered, the costly kind of miss).
-Ends with one JSON line: {"n", "accuracy", "macro_f1", "accuracy_no_diacritics",
-"wrong_answer_rate", "clarify_rate", "clarify_right_rate"}.
+Ends with one JSON line: {"n", "accuracy", "macro_f1", "accuracy_no_diacritics"} (contract 4);
+the lines before it give the wrong answers and the clarifying questions.
 --predictions FILE also writes {"gold": [...], "pred": [...]} (one label per question, in
 file order), for paired comparisons of two models (bot/modelops/verdict.py).
 """
@@ -132,6 +132,7 @@ def main() -> int:
     # is honest and offers a way forward.
     print(f"Misses: {len(misses)} (wrong answers {wrong}, non-answers {len(misses) - wrong})")
     asked, asked_right = clarifying(gold, parses)
+    print(f"Wrong answers: {wrong} ({wrong / len(items):.1%} of questions)")
     print(
         f"Clarifying questions: {asked} ({asked / len(items):.1%} of questions); "
         f"the right topic among the buttons in {asked_right}"
@@ -147,9 +148,6 @@ def main() -> int:
                 "accuracy": round(accuracy, 4),
                 "macro_f1": round(macro_f1, 4),
                 "accuracy_no_diacritics": round(accuracy_folded, 4),
-                "wrong_answer_rate": round(wrong / len(items), 4),
-                "clarify_rate": round(asked / len(items), 4),
-                "clarify_right_rate": round(asked_right / asked, 4) if asked else None,
             }
         )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -41,3 +42,7 @@ def test_accuracy_on_the_evaluation_file():
     assert figures["accuracy"] >= 0.92, figures
     assert figures["accuracy_no_diacritics"] >= 0.90, figures
     assert set(figures) == {"n", "accuracy", "macro_f1", "accuracy_no_diacritics"}
+    # A confident answer on the wrong topic misleads; when unsure the assistant asks back.
+    wrong = re.search(r"^Wrong answers: (\d+) ", result.stdout, re.MULTILINE)
+    assert wrong and int(wrong.group(1)) <= 0.02 * figures["n"], lines[-6:]
+    assert re.search(r"^Clarifying questions: \d+ ", result.stdout, re.MULTILINE)
