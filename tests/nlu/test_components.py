@@ -210,3 +210,83 @@ def test_word_segmentation_adds_compound_words():
     found = lemmas(tok, "tài khoản định danh của tôi bị khóa")
     assert found[:8] == ["tai", "khoan", "dinh", "danh", "cua", "toi", "bi", "khoa"]
     assert "tai_khoan" in found[8:]
+
+
+def featurized(text, vector, **data):
+    from rasa.shared.nlu.training_data.features import Features
+    from scipy.sparse import csr_matrix
+
+    message = Message(data={"text": text, **data})
+    message.add_features(Features(csr_matrix([vector]), "sentence", "text", "test"))
+    return message
+
+
+def trained_opinion(storage, context, weight=0.5):
+    from nlu.blend import SecondOpinion
+
+    resource = Resource("opinion")
+    config = {**SecondOpinion.get_default_config(), "weight": weight}
+    examples = []
+    for i in range(5):
+        examples += [
+            featurized(f"fee {i}", [1, 0, 0], intent="faq", intent_response_key="faq/fee"),
+            featurized(f"lock {i}", [0, 1, 0], intent="faq", intent_response_key="faq/locked"),
+            featurized(f"hi {i}", [0, 0, 1], intent="greet"),
+        ]
+    SecondOpinion.create(config, storage, resource, context).train(TrainingData(examples))
+    return SecondOpinion.load(config, storage, resource, context)
+
+
+def unsure_parse(vector):
+    message = featurized("?", vector)
+    message.set("intent", {"name": "greet", "confidence": 0.6})
+    message.set(
+        "intent_ranking",
+        [{"name": "greet", "confidence": 0.6}, {"name": "faq", "confidence": 0.4}],
+    )
+    ranking = [
+        {"id": 1, "confidence": 0.7, "intent_response_key": "faq/locked"},
+        {"id": 2, "confidence": 0.3, "intent_response_key": "faq/fee"},
+    ]
+    selected = {**ranking[0], "utter_action": "utter_faq/locked", "responses": [{"text": "x"}]}
+    message.set(
+        "response_selector",
+        {"all_retrieval_intents": ["faq"], "faq": {"response": selected, "ranking": ranking}},
+    )
+    return message
+
+
+def test_second_opinion_is_averaged_into_the_intent_and_the_topic(storage, context):
+    opinion = trained_opinion(storage, context)  # loaded back from the model storage
+    message = unsure_parse([1, 0, 0])  # the linear model is sure: the fee topic
+    opinion.process([message])
+    intent = message.get("intent")
+    assert intent["name"] == "faq"
+    ranking = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
+    # each confidence is half DIET's, half the linear model's
+    assert ranking["faq"] == pytest.approx(0.5 * 0.4 + 0.5 * (1 - ranking_greet_share(opinion)))
+    response = message.get("response_selector")["faq"]["response"]
+    assert (response["intent_response_key"], response["utter_action"]) == (
+        "faq/fee",
+        "utter_faq/fee",
+    )
+    assert response["responses"] == []  # the texts of another topic are not carried over
+    topics = [r["intent_response_key"] for r in message.get("response_selector")["faq"]["ranking"]]
+    assert topics == ["faq/fee", "faq/locked"]
+
+
+def ranking_greet_share(opinion):
+    probabilities = opinion._model.predict_proba(
+        featurized("?", [1, 0, 0]).get_sparse_features("text")[1].features
+    )
+    return dict(zip(opinion._model.classes_, probabilities[0]))["greet"]
+
+
+def test_second_opinion_with_no_weight_leaves_the_parse_alone(storage, context):
+    opinion = trained_opinion(storage, context, weight=0.0)
+    message = unsure_parse([1, 0, 0])
+    opinion.process([message])
+    assert message.get("intent")["name"] == "greet"
+    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == (
+        "faq/locked"
+    )
