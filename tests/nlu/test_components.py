@@ -279,7 +279,7 @@ def ranking_greet_share(opinion):
     probabilities = opinion._model.predict_proba(
         featurized("?", [1, 0, 0]).get_sparse_features("text")[1].features
     )
-    return dict(zip(opinion._model.classes_, probabilities[0]))["greet"]
+    return dict(zip(opinion._model.classes_, probabilities[0], strict=True))["greet"]
 
 
 def test_second_opinion_with_no_weight_leaves_the_parse_alone(storage, context):
