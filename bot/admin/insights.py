@@ -89,7 +89,11 @@ def export(request: Request, session: SessionDep, user: CurrentReader, table: st
     elif table in {"per_day", "topics", "handoffs"}:
         figures = analytics.dashboard(session, now=utcnow())
         if table == "topics":
-            rows = [{"topic": k, "messages": n} for k, n in figures["topics"]]
+            titles = figures["titles"]
+            rows = [
+                {"topic": k, "title": titles.get(k, ""), "messages": n}
+                for k, n in figures["topics"]
+            ]
         else:
             rows = figures[table]
     else:

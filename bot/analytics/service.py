@@ -16,6 +16,7 @@ from bot import audit
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.chat.identity import Citizen
 from bot.db import as_utc, insert_or_else, local_time
+from bot.faq import service as faq_service
 from bot.faq.models import FaqEntry
 from bot.handoff.models import HandoffTicket, TicketStatus
 from bot.privacy.mask import mask
@@ -292,6 +293,8 @@ def dashboard(session: Session, *, now: datetime, days: int = 30) -> dict[str, A
         "clarify": clarifications(list(turns)),
         "channels": dict(Counter(t.channel for t in turns)),
         "topics": topics.most_common(10),
+        # the topics' Vietnamese titles, as admins wrote them (not the keys)
+        "titles": {f"faq/{key}": title for key, title in faq_service.topic_titles(session).items()},
         "handoffs": sorted(
             (
                 {

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.db import session_scope
+from bot.faq.models import FaqEntry
 from tests.auxil.console import csrf_of, from_rasa, log_in, make_admin
 
 
@@ -137,11 +138,16 @@ def test_dashboard_and_csv(client, session_factory):
     assert 'id="fallback">25.0 %<' in page.text
     topics = client.get("/admin/export/topics.csv")
     assert topics.headers["content-type"].startswith("text/csv")
+    with session_scope(session_factory) as session:
+        titles = dict(session.execute(select(FaqEntry.key, FaqEntry.title)).all())
     assert topics.text.splitlines()[:3] == [
-        "\ufefftopic,messages",
-        "faq/otp_not_received,2",
-        "faq/forgot_password,1",
+        "\ufefftopic,title,messages",
+        f"faq/otp_not_received,{titles['otp_not_received']},2",
+        f"faq/forgot_password,{titles['forgot_password']},1",
     ]
+    # the chart names topics by their titles, not their keys
+    assert f"<td>{titles['otp_not_received']}</td>" in page.text
+    assert ">otp_not_received<" not in page.text
     assert client.get("/admin/export/secrets.csv").status_code == 404
 
 
