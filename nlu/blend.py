@@ -55,6 +55,17 @@ def _features(messages: list[Message]) -> csr_matrix:
     return vstack(rows).tocsr()
 
 
+def _blend(
+    theirs: dict[str, float], mine: dict[str, float], weight: float
+) -> list[tuple[str, float]]:
+    """``(1 - weight) * theirs + weight * mine`` for every label, the likeliest first."""
+    blended = {
+        label: (1 - weight) * theirs.get(label, 0.0) + weight * mine.get(label, 0.0)
+        for label in set(theirs) | set(mine)
+    }
+    return sorted(blended.items(), key=lambda item: item[1], reverse=True)[:_RANKING]
+
+
 def _label(example: Message) -> str:
     return str(example.get(INTENT_RESPONSE_KEY) or example.get(INTENT))
 
@@ -164,11 +175,7 @@ class SecondOpinion(GraphComponent, IntentClassifier):
             r[INTENT_NAME_KEY]: float(r[PREDICTED_CONFIDENCE_KEY])
             for r in message.get(INTENT_RANKING_KEY) or []
         }
-        blended = {
-            name: (1 - weight) * diet.get(name, 0.0) + weight * by_intent.get(name, 0.0)
-            for name in set(diet) | set(by_intent)
-        }
-        ranking = sorted(blended.items(), key=lambda item: item[1], reverse=True)[:_RANKING]
+        ranking = _blend(diet, by_intent, weight)
         rows = [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: c} for n, c in ranking]
         message.set(INTENT, rows[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, rows, add_to_output=True)
@@ -189,11 +196,8 @@ class SecondOpinion(GraphComponent, IntentClassifier):
                 str(r[INTENT_RESPONSE_KEY]): float(r[PREDICTED_CONFIDENCE_KEY])
                 for r in chosen.get("ranking") or []
             }
-            blended = {
-                key: (1 - weight) * theirs.get(key, 0.0) + weight * mine.get(key, 0.0) / total
-                for key in set(theirs) | set(mine)
-            }
-            ranking = sorted(blended.items(), key=lambda item: item[1], reverse=True)[:_RANKING]
+            shares = {k: p / total for k, p in mine.items()}  # P(topic | this intent)
+            ranking = _blend(theirs, shares, weight)
             top, confidence = ranking[0]
             previous = chosen.get("response") or {}
             same = previous.get(INTENT_RESPONSE_KEY) == top
