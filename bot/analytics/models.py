@@ -31,6 +31,11 @@ class ChatTurn(Base):
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
+    @property
+    def offered_labels(self) -> list[str]:
+        """The topics a clarifying question offered, likeliest first (none: it answered)."""
+        return self.offered.split(",") if self.offered else []
+
 
 class TrainingQuestion(Base):
     """A citizen's question an admin assigned to a topic; used by the next training."""

@@ -154,7 +154,7 @@ def inbox(session: Session, *, limit: int = 1000) -> list[Group]:
         if turn.text not in match.texts:
             match.texts.append(turn.text)
         # a clarifying question's likeliest topic says more than "nlu_fallback"
-        match.guesses[turn.offered.split(",")[0] if turn.offered else turn.intent] += 1
+        match.guesses[(turn.offered_labels or [turn.intent])[0]] += 1
     return sorted(groups, key=lambda g: (-g.count, g.text))
 
 
@@ -239,10 +239,10 @@ def clarifications(turns: list[ChatTurn]) -> dict[str, int]:
     asked = picked = 0
     for own in by_sender.values():
         for turn, following in zip(own, [*own[1:], None], strict=True):
-            if not turn.offered:
+            if not turn.offered_labels:
                 continue
             asked += 1
-            offered = {f"/{label}" for label in turn.offered.split(",")}
+            offered = {f"/{label}" for label in turn.offered_labels}
             picked += following is not None and following.text in offered
     return {"asked": asked, "picked": picked}
 
