@@ -156,25 +156,29 @@ def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
     return results
 
 
-def outcome(
-    results: list[tuple[str, dict]],
-    intent_t: float,
-    gap_t: float,
-    topic_t: float,
-    topic_gap_t: float,
-) -> str:
-    """What these thresholds do to the held-out questions, in one line."""
-    chosen = [decide(p, intent_t, gap_t, topic_t, topic_gap_t) for _, p in results]
+def outcome(results: list[tuple[str, dict]], thresholds: tuple[float, ...]) -> dict:
+    """What these thresholds do to the held-out questions (shares of all of them)."""
+    chosen = [decide(p, *thresholds) for _, p in results]
     n = len(results)
     pairs = list(zip(results, chosen, strict=True))
-    right = sum(c == g or (c == FALLBACK and g == OUT_OF_SCOPE) for (g, _), c in pairs)
-    wrong = sum(c not in (g, FALLBACK) for (g, _), c in pairs)
     asked = [(g, p) for (g, p), c in pairs if c == FALLBACK and g != OUT_OF_SCOPE]
     offered = [g in p["offered"] for g, p in asked if p["offered"]]
+    return {
+        "right": sum(c == g or (c == FALLBACK and g == OUT_OF_SCOPE) for (g, _), c in pairs) / n,
+        "wrong_answers": sum(c not in (g, FALLBACK) for (g, _), c in pairs) / n,
+        "not_answered": len(asked) / n,
+        "asked_back": len(offered) / n,
+        "asked_back_right": sum(offered) / n,
+    }
+
+
+def line(thresholds: tuple[float, ...], figures: dict) -> str:
+    """One printed line for a set of thresholds."""
     return (
-        f"{intent_t}/{gap_t}/{topic_t}/{topic_gap_t}: right {right / n:.3f}, wrong answers "
-        f"{wrong / n:.3f}, answerable not answered {len(asked) / n:.3f} (asked back with "
-        f"buttons {len(offered) / n:.3f}, the right topic among them {sum(offered) / n:.3f})"
+        "/".join(str(t) for t in thresholds) + f": right {figures['right']:.3f}, wrong answers "
+        f"{figures['wrong_answers']:.3f}, answerable not answered {figures['not_answered']:.3f} "
+        f"(asked back with buttons {figures['asked_back']:.3f}, the right topic among them "
+        f"{figures['asked_back_right']:.3f})"
     )
 
 
@@ -206,20 +210,15 @@ def main() -> int:
     if args.save:
         args.save.write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
     if args.current:
-        intent_t, gap_t, topic_t, topic_gap_t = (float(v) for v in args.current.split(","))
-        print("current thresholds: " + outcome(results, intent_t, gap_t, topic_t, topic_gap_t))
+        current = tuple(float(v) for v in args.current.split(","))
+        print("current thresholds: " + line(current, outcome(results, current)))
     raw = sum(p["label"] == g for g, p in results) / len(results)
     print(f"{args.config}: k-fold accuracy without any fallback {raw:.3f}")
 
-    total, (intent_t, gap_t, topic_t, topic_gap_t) = search(results, args.clarify_cost)
-    n = len(results)
-    print("best thresholds: " + outcome(results, intent_t, gap_t, topic_t, topic_gap_t))
-    chosen = [decide(p, intent_t, gap_t, topic_t, topic_gap_t) for _, p in results]
-    right = sum(
-        c == g or (c == FALLBACK and g == OUT_OF_SCOPE)
-        for (g, _), c in zip(results, chosen, strict=True)
-    )
-    wrong = sum(c not in (g, FALLBACK) for (g, _), c in zip(results, chosen, strict=True))
+    total, best = search(results, args.clarify_cost)
+    figures = outcome(results, best)
+    print("best thresholds: " + line(best, figures))
+    intent_t, gap_t, topic_t, topic_gap_t = best
     print(
         json.dumps(
             {
@@ -231,9 +230,9 @@ def main() -> int:
                 "FallbackClassifier.ambiguity_threshold": gap_t,
                 "RetrievalRouter.threshold": topic_t,
                 "RetrievalRouter.ambiguity_threshold": topic_gap_t,
-                "mean_cost": round(total / n, 4),
-                "right": round(right / n, 4),
-                "wrong_answers": round(wrong / n, 4),
+                "mean_cost": round(total / len(results), 4),
+                "right": round(figures["right"], 4),
+                "wrong_answers": round(figures["wrong_answers"], 4),
             }
         )
     )
