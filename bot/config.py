@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     outbox_worker: bool = True
     outbox_poll_s: float = 1.0
     outbox_max_attempts: int = 15
+    # Reminders (bot/campaign): how often each replica looks for the ones due.
+    reminders_every_s: float = 30.0
+    # ENVIRONMENT=test only: a file holding seconds added to the time (bot/clock.py).
+    test_clock_file: Path | None = None
     # A worker that dies mid-send frees its rows after this; keep it above telegram_timeout_s.
     outbox_lease_s: float = 30.0
     # Train and publish from the console: the Rasa environment's `rasa`, where models go,

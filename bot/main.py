@@ -21,14 +21,16 @@ from bot.admin import accounts as admin_accounts
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
 from bot.analytics.recorder import TurnRecorder
+from bot.campaign.listing import SessionFinder
 from bot.channels import runner
 from bot.channels import telegram as telegram_channel
 from bot.channels import zalo as zalo_channel
 from bot.chat import router as chat_router
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import Gateway, Limits
+from bot.clock import system_clock
 from bot.config import Settings, get_settings
-from bot.db import Clock, Database, create_engine_from_url, utcnow
+from bot.db import Clock, Database, create_engine_from_url
 from bot.faq import router as faq_router
 from bot.faq.cache import ContentCache
 from bot.modelops import router as modelops_router
@@ -56,9 +58,13 @@ def body_limits(settings: Settings) -> Callable[[str], int]:
     return limit_for
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> FastAPI:
-    """Build the app; engines and clients are created in the lifespan, not at import."""
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app; engines and clients are created in the lifespan, not at import.
+
+    ``clock``: what tells the time (default: the process's, ``bot.clock.system_clock``).
+    """
     settings = settings or get_settings()
+    clock = clock or system_clock(settings)
     # Database work runs in a worker thread that needs the interpreter lock back after each
     # SQLite call; while the event loop is busy it waited up to the default 5 ms switch
     # interval every time. A 1 ms interval: burst of 50 citizens, same stack, three
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
                 slow_timeout_s=settings.rasa_swap_timeout_s,
             )
             app.state.content = ContentCache(app.state.db, refresh_s=settings.content_refresh_s)
+            app.state.sessions = SessionFinder(app.state.db, clock=clock)
             app.state.gateway = Gateway(
                 app.state.db,
                 app.state.rasa,

@@ -4,6 +4,13 @@ from bot.accounts.models import ConsoleSession, UserAccount
 from bot.admin.models import Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.audit import AuditEntry
+from bot.campaign.models import (
+    CommuneTarget,
+    DailyFigure,
+    OfficerDraft,
+    RegistrationSession,
+    Reminder,
+)
 from bot.channels.inbound import InboundEvent
 from bot.channels.zalo.models import ZaloToken
 from bot.chat.models import ConversationState, ShortPayload, WebInboxMessage
@@ -22,6 +29,11 @@ __all__ = [
     "ConsoleSession",
     "Base",
     "CallbackNumber",
+    "CommuneTarget",
+    "DailyFigure",
+    "OfficerDraft",
+    "RegistrationSession",
+    "Reminder",
     "ChatTurn",
     "HandoffTicket",
     "InboundEvent",

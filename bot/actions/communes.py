@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.campaign import listing
+from bot.clock import system_clock
 from bot.communes import service as communes_service
-from bot.communes.resolver import Directory, Status
+from bot.communes.resolver import Directory, FormerUnit, Status
 from bot.config import get_settings
 from bot.db import create_engine_from_url, session_scope
 
@@ -28,6 +31,20 @@ def directory() -> Directory:
             return communes_service.load_directory(session=session)
     finally:
         engine.dispose()
+
+
+@cache
+def _factory() -> sessionmaker[Session]:
+    return sessionmaker(create_engine_from_url(get_settings().database_url), expire_on_commit=False)
+
+
+def _sessions(unit: FormerUnit) -> listing.Listing | None:
+    """The next registration sessions of the commune ``unit`` became (a worker thread)."""
+    with session_scope(_factory()) as session:
+        commune = listing.commune_of(session, unit)
+        if commune is None:
+            return None
+        return listing.listing(session, commune, now=system_clock(get_settings())())
 
 
 def _choice_payload(text: str) -> str:
@@ -59,6 +76,14 @@ class ActionCommuneLookup(Action):
                 new=unit.new_label,
                 new_short=f"{unit.new_type} {unit.new_name}",
             )
+            coming = await asyncio.to_thread(_sessions, unit)
+            if coming is not None and not coming.empty:  # its next registration sessions
+                dispatcher.utter_message(
+                    response="utter_sessions_list",
+                    commune=coming.commune,
+                    lines=coming.lines,
+                    buttons=[b.model_dump() for b in coming.buttons],
+                )
         elif result.status is Status.AMBIGUOUS:
             dispatcher.utter_message(
                 response="utter_commune_ambiguous",

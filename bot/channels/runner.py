@@ -15,7 +15,9 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
+from bot.campaign import reminders
 from bot.channels.telegram import ALLOWED_UPDATES, OfficerDesk, TelegramSender, build_application
+from bot.channels.telegram.campaign import CampaignDesk
 from bot.channels.telegram.citizens import CitizenFront
 from bot.channels.zalo import ZaloBridge, ZaloSender, ZaloTokens
 from bot.chat.inbox import WebInboxSender
@@ -68,6 +70,9 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
     if application is not None:
         desk = OfficerDesk(db, clock=clock, routing=routing)
         desk.register(application)
+        campaign = CampaignDesk(db, clock=clock)
+        campaign.register(application)
+        desk.drafts = campaign.on_answer
         citizens = CitizenFront(
             db,
             gateway=app.state.gateway,
@@ -98,8 +103,17 @@ async def running(app: FastAPI, settings: Settings, *, clock: Clock) -> AsyncIte
         clock=clock,
     )
 
+    remind_every = timedelta(seconds=settings.reminders_every_s)
+    last_reminders = [clock() - remind_every]
+
     async def tick() -> None:
         await purger.maybe_run()
+        if clock() - last_reminders[0] >= remind_every:
+            # the reminders due (each sent by whichever replica moves it first)
+            now = last_reminders[0] = clock()
+            sent = await db.run(lambda session: reminders.run_due(session, now=now).sent)
+            if sent:
+                worker.wake()
         if clock() - last_sweep[0] < SWEEP_EVERY:
             return
         now = last_sweep[0] = clock()

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import locks
+from bot.campaign import citizens as campaign
 from bot.chat import guard, messages
 from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
@@ -231,6 +232,16 @@ def _prepare(
         part = faq_service.render_more(session=session, key=more[0], part=more[1])
         screen = _render(session, messages.GONE) if part is None else _outgoing(part)
         return _served(session, sender, text, [screen])
+    # "dừng nhắc", a session's "Nhắc tôi", "nhắc tôi sau 3 ngày": commands, answered here
+    campaign_reply = campaign.answer(
+        session,
+        citizen=Citizen.parse(sender),
+        text=text,
+        shown=state.last_buttons if state else [],
+        now=now,
+    )
+    if campaign_reply is not None:
+        return _served(session, sender, text, [*warnings, _outgoing(campaign_reply)])
     ticket = handoff.active_ticket(session, sender)
     if ticket is not None:  # an officer has the conversation: relay, do not answer
         replies = _relay(session=session, ticket=ticket, sender=sender, text=text, now=now)

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from bot.analytics.recorder import TurnRecorder
+from bot.campaign.listing import CAMPAIGN_RESPONSE, SessionFinder
 from bot.config import INTERNAL_HEADER, Settings
 from bot.faq import service as faq_service
 from bot.faq.cache import ContentCache
@@ -58,6 +59,10 @@ async def nlg(body: NlgRequest, request: Request) -> BotResponse:
         return BotResponse(text=_MISSING_TEXT, buttons=[faq_service.MENU_BUTTON])
     if body.arguments:
         response.text = faq_service.fill_placeholders(response.text, body.arguments)
+    if body.response == CAMPAIGN_RESPONSE:  # "when do the police come to my village?"
+        finder: SessionFinder = request.app.state.sessions
+        asked = (body.tracker.get("latest_message") or {}).get("text")
+        response = await finder.answer(str(asked or ""), response)
     topics = body.arguments.get("topics")
     if isinstance(topics, list) and topics:  # action_clarify: the likeliest topics first
         offered = await content.topic_buttons([str(t) for t in topics[:5]])

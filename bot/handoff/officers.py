@@ -27,6 +27,7 @@ __all__ = [
     "ImportRefusedError",
     "OfficerError",
     "add_officer",
+    "communes_named",
     "all_officers",
     "find_commune",
     "import_commune_groups",
@@ -180,7 +181,7 @@ def _plain(name: str) -> str:
     return text
 
 
-def _named(communes: list[Commune], name: str, province: str) -> list[Commune]:
+def communes_named(communes: list[Commune], name: str, province: str) -> list[Commune]:
     """Communes called ``name`` (in ``province`` if given), however it was typed."""
     here = [c for c in communes if not province or _plain(c.province) == _plain(province)]
     exact = [c for c in here if c.name == name]
@@ -193,7 +194,7 @@ def import_commune_groups(session: Session, rows: list[dict[str, str]], *, by: s
     errors: list[str] = []
     changed: dict[str, int | None] = {}
     for i, row in enumerate(rows, start=2):
-        found = _named(communes, row.get("name", ""), row.get("province", ""))
+        found = communes_named(communes, row.get("name", ""), row.get("province", ""))
         if len(found) != 1:
             what = "không có xã/phường" if not found else "có nhiều nơi trùng tên, ghi thêm tỉnh:"
             errors.append(f"dòng {i}: {what} {row.get('name')!r}")

@@ -77,6 +77,8 @@ class OfficerDesk:
         # what a reply to one of the bot's messages is when it is not an alert (the citizens'
         # text handler, set by bot.channels.telegram.citizens)
         self.not_an_alert: Handler | None = None
+        # the answer to a question of the campaign commands, if it is one (set by the runner)
+        self.drafts: Callable[[Update], Awaitable[bool]] | None = None
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg,unused-ignore]
         """Add the officers' handlers (before the citizens' ones) to ``application``."""
@@ -158,7 +160,11 @@ class OfficerDesk:
         alert = await self._db.run(
             lambda session: service.ticket_for_alert(session, chat_id, replied_to) is not None
         )
-        if not alert:  # a citizen quoting one of the bot's answers is just a citizen talking
+        if not alert:
+            # an officer answering the campaign desk's question (/lichmoi: day, hours, place)
+            if self.drafts is not None and await self.drafts(update):
+                return
+            # a citizen quoting one of the bot's answers is just a citizen talking
             if self.not_an_alert is not None:
                 await self.not_an_alert(update, _context)
             return
