@@ -36,7 +36,7 @@ TOO_LATE = Fixed("utter_session_too_late")
 GONE = Fixed("utter_session_gone")
 LATER_SET = Fixed("utter_remind_later_set")
 
-_PAYLOAD_RE = re.compile(r"^(/session_remind|/remind_later)(\{.*\})?$")
+_PAYLOAD_RE = re.compile(r"^(/session_remind|/remind_later)(\{.*)?$")
 _ASKS_LATER_RE = re.compile(r"(?:^|\s)(?:nhac|hen)(?:\s|$)")
 
 
