@@ -16,7 +16,7 @@ from bot.clock import system_clock
 from bot.communes import service as communes_service
 from bot.communes.resolver import Directory, FormerUnit, Status
 from bot.config import get_settings
-from bot.db import create_engine_from_url, session_scope
+from bot.db import Clock, create_engine_from_url, session_scope
 
 QUERY_ENTITY = "commune_query"
 
@@ -38,13 +38,18 @@ def _factory() -> sessionmaker[Session]:
     return sessionmaker(create_engine_from_url(get_settings().database_url), expire_on_commit=False)
 
 
+@cache
+def _clock() -> Clock:
+    return system_clock(get_settings())
+
+
 def _sessions(unit: FormerUnit) -> listing.Listing | None:
     """The next registration sessions of the commune ``unit`` became (a worker thread)."""
     with session_scope(_factory()) as session:
         commune = listing.commune_of(session, unit)
         if commune is None:
             return None
-        return listing.listing(session, commune, now=system_clock(get_settings())())
+        return listing.listing(session, commune, now=_clock()())
 
 
 def _choice_payload(text: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.campaign import reminders, sessions, when
 from bot.campaign.listing import REMIND_INTENT
-from bot.chat.identity import Citizen
+from bot.chat.identity import Channel, Citizen
 from bot.faq.fixed import Fixed
 from bot.faq.schemas import BotResponse
 from nlu.text import fold
@@ -35,6 +35,9 @@ ALREADY = Fixed("utter_session_already")
 TOO_LATE = Fixed("utter_session_too_late")
 GONE = Fixed("utter_session_gone")
 LATER_SET = Fixed("utter_remind_later_set")
+LATER_SET_ZALO = Fixed("utter_remind_later_set_zalo")
+SUBSCRIBED_ZALO = Fixed("utter_session_subscribed_zalo")
+ZALO_DAYS = 1  # the longest delay Zalo's 48-hour window surely allows
 
 _PAYLOAD_RE = re.compile(r"^(/session_remind|/remind_later)(\{.*)?$")
 _ASKS_LATER_RE = re.compile(r"(?:^|\s)(?:nhac|hen)(?:\s|$)")
@@ -106,6 +109,10 @@ def answer(
         if days is None:
             return None
         step = _later_step(shown)
+    if citizen.channel is Channel.ZALO and days > ZALO_DAYS:
+        # Zalo lets the OA write only within 48 hours of the citizen's last message
+        row = reminders.remind_later(session, citizen=citizen, days=ZALO_DAYS, step=step, now=now)
+        return LATER_SET_ZALO.render(session, day=when.say_day(when.vietnam_day(row.due_at)))
     row = reminders.remind_later(session, citizen=citizen, days=days, step=step, now=now)
     return LATER_SET.render(session, day=when.say_day(when.vietnam_day(row.due_at)))
 
@@ -122,6 +129,12 @@ def _subscribe(
         "day": when.say_day(when.vietnam_day(result.due_at)) if result.due_at else "",
     }
     if result.outcome is sessions.Subscribed.NEW:
+        if (
+            citizen.channel is Channel.ZALO
+            and result.due_at is not None
+            and result.due_at - now >= reminders.ZALO_WINDOW
+        ):  # Zalo will not carry it unless the citizen writes again before then
+            return SUBSCRIBED_ZALO.render(session, **values)
         return SUBSCRIBED.render(session, **values)
     if result.outcome is sessions.Subscribed.ALREADY:
         return ALREADY.render(session, **values)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date, time, timedelta
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import communes as communes_action
+from bot.campaign import sessions, when
 from bot.communes.resolver import Directory
 from bot.config import PROJECT_ROOT
+from bot.db import session_scope
 from bot.faq.service import fill_placeholders
+from bot.handoff.officers import find_commune
+
+NOW = when.at_vietnam(date(2026, 12, 7), time(10))
 
 
 @pytest.fixture(autouse=True)
-def directory(monkeypatch):
+def directory(monkeypatch, session_factory):
     found = Directory.from_csv(PROJECT_ROOT / "data" / "communes" / "kontum_communes_2025.csv")
     monkeypatch.setattr(communes_action, "directory", lambda: found)
+    monkeypatch.setattr(communes_action, "_factory", lambda: session_factory)
+    monkeypatch.setattr(communes_action, "_clock", lambda: lambda: NOW)
 
 
 def tracker(text, entities=()):
@@ -35,6 +44,33 @@ async def test_found_names_old_and_new():
     assert message["old"] == "Xã Đăk Choong (huyện Đăk Glei) cũ"
     assert message["new"] == "xã Xốp, tỉnh Quảng Ngãi"
     assert message["new_short"] == "xã Xốp"
+
+
+async def test_the_communes_next_sessions_follow_with_a_button_each(session_factory):
+    with session_scope(session_factory) as session:
+        xop = find_commune(session, "Xốp")
+        for days, place in ((9, "Nhà rông làng Đăk Xú"), (3, "Nhà văn hóa thôn 2")):
+            draft = sessions.Draft(
+                day=date(2026, 12, 7) + timedelta(days=days), start=time(7, 30), place=place
+            )
+            sessions.announce(session, commune=xop, draft=draft, by="t", now=NOW)
+    found, coming = await run("xa dak choong cu gio la xa nao")
+    assert found["response"] == "utter_commune_found"
+    assert coming["response"] == "utter_sessions_list"
+    assert coming["commune"] == "xã Xốp"
+    # soonest first, one line and one "Nhắc tôi" button per session
+    assert coming["lines"].splitlines() == [
+        "• Thứ Năm 10/12, 7:30: Nhà văn hóa thôn 2",
+        "• Thứ Tư 16/12, 7:30: Nhà rông làng Đăk Xú",
+    ]
+    assert [b["title"] for b in coming["buttons"]] == [
+        "Nhắc tôi đợt Thứ Năm 10/12",
+        "Nhắc tôi đợt Thứ Tư 16/12",
+    ]
+    assert coming["buttons"][0]["payload"].startswith('/session_remind{"session_id":')
+    # another commune's sessions are not shown
+    [other] = await run("phuong quang trung gio la phuong nao")
+    assert other["response"] == "utter_commune_found"
 
 
 async def test_ambiguous_offers_each_place_as_a_button_that_resolves():

@@ -274,3 +274,18 @@ def test_announcing_checks_the_day(session_factory):
             now=NOW,
         )
         assert "0912345678" not in found.place
+
+
+def test_on_zalo_a_delay_stays_inside_the_window_and_the_citizen_is_told(session_factory, xop):
+    zalo = Citizen.zalo("333")
+    answer = say(session_factory, zalo, "nhắc tôi sau 3 ngày")
+    assert "Zalo chỉ cho tôi nhắn lại trong vòng 2 ngày" in answer
+    assert "Thứ Ba 08/12" in answer
+    # a session reminder more than 48 hours away: subscribed, and told why it may not come
+    early = vn(MONDAY, 7)  # 49 hours before Wednesday 08:00
+    answer = say(session_factory, zalo, f'/session_remind{{"session_id":{xop}}}', now=early)
+    assert "Zalo chỉ cho tôi nhắn lại" in answer and "Thứ Tư 09/12" in answer
+    # 46 hours before: inside the window, the plain confirmation
+    other = Citizen.zalo("334")
+    answer = say(session_factory, other, f'/session_remind{{"session_id":{xop}}}', now=NOW)
+    assert answer.startswith("Đã ghi nhận. Tôi sẽ nhắc bạn Thứ Tư 09/12")
