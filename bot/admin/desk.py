@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Annotated
 
@@ -15,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.admin.csrf import console_router
 from bot.admin.deps import ConsoleUser, CurrentDeskUser, CurrentEditor, CurrentOfficer
 from bot.admin.pages import page
-from bot.admin.spreadsheets import csv_response, csv_text
+from bot.admin.spreadsheets import csv_response, read_csv_upload
 from bot.db import utcnow
 from bot.dependencies import SessionDep
 from bot.handoff import officers as officer_admin
@@ -42,27 +40,6 @@ COMMUNE_FIELDS = [
     "active_officers",
     "requests",
 ]
-MAX_UPLOAD = 1_000_000
-
-
-async def _read_csv(file: UploadFile, required: set[str]) -> list[dict[str, str]]:
-    """The rows of an uploaded CSV (UTF-8, with or without BOM), trimmed; 400 when unusable."""
-    raw = await file.read(MAX_UPLOAD + 1)
-    if len(raw) > MAX_UPLOAD:
-        raise HTTPException(status_code=400, detail="Tệp quá lớn (tối đa 1 MB).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HTTPException(
-            status_code=400, detail="Tệp không phải CSV mã UTF-8 (lưu lại với mã UTF-8)."
-        ) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    missing = required - set(reader.fieldnames or [])
-    if missing:
-        raise HTTPException(
-            status_code=400, detail="Thiếu cột: " + ", ".join(sorted(missing)) + "."
-        )
-    return [{k: csv_text(v) for k, v in row.items() if k is not None} for row in reader]
 
 
 def _officer(session: SessionDep, user: ConsoleUser) -> Officer | None:
@@ -220,7 +197,7 @@ async def import_officers(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Add or update officers from a CSV; nothing is saved if any row is wrong."""
-    rows = await _read_csv(file, {"name", "telegram_user_id"})
+    rows = await read_csv_upload(file, {"name", "telegram_user_id"})
     # the file is read: the database work runs in a worker thread, not on the event loop
     return await run_in_threadpool(_import, officer_admin.import_officers, session, user, rows)
 
@@ -271,7 +248,7 @@ async def import_communes(
     (empty: alerts go to each officer). Rows are found by name, and by province as well
     when one is given. Nothing is saved if any row is wrong.
     """
-    rows = await _read_csv(file, {"name", "officer_chat_id"})
+    rows = await read_csv_upload(file, {"name", "officer_chat_id"})
     return await run_in_threadpool(
         _import, officer_admin.import_commune_groups, session, user, rows
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -115,17 +114,11 @@ def _day(raw: str) -> date:
     raise ValueError(f"cột date: ngày {raw!r} không đúng dạng 2026-12-05 hay 05/12/2026")
 
 
-def _rows(content: str, columns: Iterable[str]) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportRefusedError([f"dòng 1: thiếu cột {', '.join(missing)}"])
-    return list(reader)
+def import_figures(session: Session, rows: list[dict[str, str]], *, by: str, today: date) -> int:
+    """Daily figures from the police's CSV rows (line 2 on); all or nothing.
 
-
-def import_figures(session: Session, content: str, *, by: str, today: date) -> int:
-    """Daily figures from the police's CSV; all or nothing (ImportRefusedError names lines)."""
-    rows = _rows(content, FIGURE_COLUMNS)
+    ImportRefusedError names every bad line.
+    """
     communes = list(session.scalars(select(Commune)))
     parsed: dict[tuple[int, date], tuple[int, Figures]] = {}
     errors: list[str] = []
@@ -154,9 +147,8 @@ def import_figures(session: Session, content: str, *, by: str, today: date) -> i
     return len(rows)
 
 
-def import_targets(session: Session, content: str, *, by: str) -> int:
-    """Targets per commune from CSV; all or nothing (ImportRefusedError names lines)."""
-    rows = _rows(content, TARGET_COLUMNS)
+def import_targets(session: Session, rows: list[dict[str, str]], *, by: str) -> int:
+    """Targets per commune from CSV rows (line 2 on); all or nothing (ImportRefusedError)."""
     communes = list(session.scalars(select(Commune)))
     parsed: dict[int, int] = {}
     errors: list[str] = []

@@ -19,12 +19,13 @@ from bot.handoff.officers import ImportRefusedError
 TODAY = date(2026, 12, 7)
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> str:
+def _csv(header: list[str], rows: list[list[object]]) -> list[dict[str, str]]:
+    """Rows as the console reads them from an uploaded file (through CSV text)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
     writer.writerows(rows)
-    return out.getvalue()
+    return list(csv.DictReader(io.StringIO(out.getvalue())))
 
 
 @pytest.fixture
@@ -125,10 +126,7 @@ def test_a_wrong_csv_changes_nothing_and_names_every_bad_line(session_factory, p
     with session_scope(session_factory) as session:
         assert session.scalar(select(func.count(DailyFigure.id))) == count
         assert session.scalar(select(func.sum(DailyFigure.activated))) == total
-    with session_scope(session_factory) as session, pytest.raises(ImportRefusedError) as refused:
-        progress.import_figures(session, "xa,ngay\nXốp,1\n", by="wg", today=TODAY)
-    assert refused.value.errors[0].startswith("dòng 1: thiếu cột")
     with session_scope(session_factory) as session, pytest.raises(ImportRefusedError):
-        progress.import_targets(session, "commune,target\nXốp,0\n", by="wg")
+        progress.import_targets(session, _csv(["commune", "target"], [["Xốp", 0]]), by="wg")
     with session_scope(session_factory) as session:
         assert session.scalar(select(func.min(CommuneTarget.target))) > 0
