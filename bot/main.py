@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from bot import admin, web
 from bot.admin import accounts as admin_accounts
+from bot.admin import campaign as admin_campaign
 from bot.admin import desk as admin_desk
 from bot.admin import insights as admin_insights
 from bot.analytics.recorder import TurnRecorder
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(faq_router.router)
     app.include_router(admin.router)
     app.include_router(admin_desk.router)  # before insights: /admin/export/officers.csv
+    app.include_router(admin_campaign.router)  # before insights: /admin/export/campaign.csv
     app.include_router(admin_insights.router)
     app.include_router(modelops_router.router)
     app.include_router(admin_accounts.router)

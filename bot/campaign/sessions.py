@@ -24,6 +24,7 @@ __all__ = [
     "Draft",
     "SessionError",
     "Subscribed",
+    "all_upcoming",
     "announce",
     "cancel",
     "session_reminder_due",
@@ -203,3 +204,22 @@ def subscribe(
     )
     session.flush()
     return Subscription(Subscribed.NEW, found, due)
+
+
+def all_upcoming(
+    session: Session, *, now: datetime, limit: int = 100
+) -> list[tuple[RegistrationSession, int]]:
+    """Every commune's next sessions, soonest first, with how many want a reminder."""
+    found = list(
+        session.scalars(
+            select(RegistrationSession)
+            .where(
+                RegistrationSession.cancelled_at.is_(None),
+                or_(RegistrationSession.starts_at >= now, RegistrationSession.ends_at > now),
+            )
+            .order_by(RegistrationSession.starts_at, RegistrationSession.id)
+            .limit(limit)
+        )
+    )
+    counts = subscriber_counts(session, [s.id for s in found])
+    return [(s, counts.get(s.id, 0)) for s in found]

@@ -21,6 +21,7 @@ MODULES = (
     "bot.admin.router",
     "bot.admin.desk",
     "bot.admin.insights",
+    "bot.admin.campaign",
     "bot.admin.accounts",
     "bot.modelops.router",
 )

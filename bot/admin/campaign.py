@@ -1,0 +1,144 @@
+"""The console's campaign page.
+
+Progress per commune against target, the laggards, the days, the sessions ahead; targets
+and daily figures imported from CSV; CSV export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot.admin.csrf import console_router
+from bot.admin.deps import CurrentEditor, CurrentReader
+from bot.admin.pages import page
+from bot.admin.spreadsheets import read_csv_upload
+from bot.campaign import progress, sessions, when
+from bot.communes.models import Commune
+from bot.dependencies import SessionDep
+from bot.handoff.officers import ImportRefusedError
+
+router = console_router()
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+@router.get("/campaign", response_class=HTMLResponse)
+def campaign(request: Request, session: SessionDep, user: CurrentReader) -> Response:
+    """Progress per commune against target, laggards and leaders, the days, sessions ahead."""
+    report = progress.report(session)
+    days = report.days[-30:]
+    return page(
+        request,
+        "admin_campaign.html",
+        {
+            "r": report,
+            "laggards": report.laggards,
+            "leaders": report.leaders(5),
+            "days": days,
+            "peak": max([d[3] for d in days] + [1]),
+            "coming": [
+                (s, n, when.say_when(s.starts_at, s.ends_at))
+                for s, n in sessions.all_upcoming(session, now=_now(request))
+            ],
+            "communes": list(session.scalars(select(Commune).order_by(Commune.name))),
+            "msg": request.query_params.get("msg"),
+        },
+    )
+
+
+@router.get("/export/campaign.csv")
+def export_campaign(request: Request, session: SessionDep, user: CurrentReader) -> Response:
+    """The progress table as CSV."""
+    body = "\ufeff" + progress.export_csv(progress.report(session))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="campaign.csv"'},
+    )
+
+
+def _imported(run: Callable[[Session], int], session: Session) -> Response:
+    """Run an all-or-nothing import; its refused lines become the 400's message."""
+    try:
+        count = run(session)
+    except ImportRefusedError as exc:
+        session.rollback()
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return RedirectResponse(f"/admin/campaign?msg=imported-{count}", status_code=303)
+
+
+@router.post("/campaign/figures")
+async def import_figures(
+    request: Request,
+    session: SessionDep,
+    user: CurrentEditor,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """The police's daily figures (commune, date, files_level1, files_level2, activated)."""
+    rows = await read_csv_upload(file, set(progress.FIGURE_COLUMNS))
+    today = when.vietnam_day(_now(request))
+    return await run_in_threadpool(
+        _imported,
+        lambda s: progress.import_figures(s, rows, by=user.name, today=today),
+        session,
+    )
+
+
+@router.post("/campaign/targets")
+async def import_targets(
+    request: Request,
+    session: SessionDep,
+    user: CurrentEditor,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Targets per commune (commune, target)."""
+    rows = await read_csv_upload(file, set(progress.TARGET_COLUMNS))
+    return await run_in_threadpool(
+        _imported, lambda s: progress.import_targets(s, rows, by=user.name), session
+    )
+
+
+@router.post("/campaign/sessions")
+def announce(
+    request: Request,
+    session: SessionDep,
+    user: CurrentEditor,
+    commune_id: Annotated[int, Form()],
+    day: Annotated[str, Form(max_length=20)],
+    hours: Annotated[str, Form(max_length=40)],
+    place: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """A session announced from the console (as an officer does with /lichmoi)."""
+    commune = session.get(Commune, commune_id)
+    now = _now(request)
+    parsed_day = when.parse_day(day, when.vietnam_day(now))
+    parsed_hours = when.parse_hours(hours)
+    if commune is None or parsed_day is None or parsed_hours is None:
+        raise HTTPException(status_code=400, detail="Cần xã, ngày (15/12) và giờ (7h30-11h).")
+    draft = sessions.Draft(
+        day=parsed_day, start=parsed_hours[0], end=parsed_hours[1], place=place.strip()
+    )
+    try:
+        sessions.announce(session, commune=commune, draft=draft, by=user.name, now=now)
+    except sessions.SessionError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    return RedirectResponse("/admin/campaign?msg=announced", status_code=303)
+
+
+@router.post("/campaign/sessions/{session_id}/cancel")
+def cancel(request: Request, session: SessionDep, user: CurrentEditor, session_id: int) -> Response:
+    """Cancel a session; its reminders are not sent."""
+    if not sessions.cancel(session, session_id, commune_id=None, now=_now(request)):
+        raise HTTPException(status_code=404, detail="Không thấy đợt này.")
+    return RedirectResponse("/admin/campaign?msg=cancelled", status_code=303)
