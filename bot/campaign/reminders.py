@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot import locks
 from bot.analytics.models import ChatTurn
 from bot.campaign import when
 from bot.campaign.models import RegistrationSession, Reminder, ReminderKind, ReminderStatus
@@ -52,6 +54,7 @@ __all__ = [
 
 STOP_PAYLOAD = "/stop_reminders"
 ZALO_WINDOW = timedelta(hours=48)
+REMINDERS_LOCK = "reminders"
 KEEP_FOR = timedelta(days=30)  # an activation reminder expires after 30 days
 ACTIVATION_DAYS = (1, 30)  # "nhắc tôi sau N ngày": N within these bounds
 SESSION_TEXT = Fixed("utter_reminder_session")
@@ -134,7 +137,22 @@ class Round:
 
 
 def run_due(session: Session, *, now: datetime, limit: int = 100) -> Round:
-    """One scheduler round: expire what is over, then send or postpone what is due."""
+    """One scheduler round: expire what is over, then send or postpone what is due.
+
+    Rounds never overlap across replicas: each holds the ``reminders`` job lock for its
+    whole transaction (a second replica's round waits for the first to commit, then sees
+    what it sent), so "one a day per citizen" holds however many replicas run.
+    """
+    owner = uuid.uuid4().hex
+    if not locks.acquire(session, REMINDERS_LOCK, owner, now):
+        return Round(Counter(busy=1))
+    try:
+        return _round(session, now=now, limit=limit)
+    finally:
+        locks.release(session, REMINDERS_LOCK, owner)
+
+
+def _round(session: Session, *, now: datetime, limit: int) -> Round:
     counts: Counter[str] = Counter()
     counts["expired"] = _expire(session, now=now)
     due = list(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.campaign import when
+from bot.campaign import progress, when
 from bot.db import session_scope, utcnow
 from bot.handoff.models import Officer
 from bot.handoff.officers import find_commune
@@ -169,6 +169,16 @@ def test_an_announced_session_reaches_subscribers_the_day_before_once(campaign):
     [listed] = officer.send("/lich", expect="Các đợt sắp tới")
     assert listed["text"].count("1 người đăng ký nhắc") == 2
     assert str(citizen.chat) not in listed["text"]
+
+    # the day's figures in one message: the progress table has them
+    [reported] = officer.send("/baocao 120 45 80", expect="Đã ghi số liệu")
+    assert "hồ sơ mức 1 120, mức 2 45, kích hoạt 80" in reported["text"]
+    officer.send(f"/baocao {MONDAY - timedelta(days=1):%d/%m} 10 5 20", expect="Đã ghi số liệu")
+    with session_scope(stack.session_factory) as session:
+        row = next(c for c in progress.report(session).communes if c.name == "xã Xốp")
+    assert (row.files_level1, row.files_level2, row.activated) == (130, 50, 100)
+    assert row.last_day == MONDAY
+    [usage] = officer.send("/baocao nhieu lam", expect="Cách dùng")
 
     # the app restarts; nothing is sent before the day before at 08:00
     stack.stack.restart_one("app")
