@@ -230,3 +230,61 @@ def test_unanswered_questions_are_assigned_to_a_topic(browser, stack, admin):
     for text in asked:
         assert sum(item.startswith(f"{text} ·") for item in listed) == 1, listed
     page.close()
+
+
+def _fits(page) -> bool:
+    """Nothing on the page is wider than the screen (no sideways scrolling of the page)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_the_figures_read_on_a_phone(browser, stack, admin):
+    stack.chat(f"fig-{uuid.uuid4().hex[:8]}", "toi khong nhan duoc ma otp")
+    time.sleep(2)  # the turns are written once a second
+    page = logged_in(browser, stack, admin, viewport=PHONE)
+    page.goto(f"{stack.app_url}/admin/dashboard")
+    chart = page.locator("table.bars[aria-label='Chủ đề']")
+    chart.wait_for()
+    labels = chart.locator("td:first-child").all_inner_texts()
+    assert labels and not [
+        t for t in labels if "_" in t
+    ]  # titles, never keys like otp_not_received
+    box = chart.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+    assert _fits(page)
+    shoot(page, "dashboard")
+    page.close()
+
+
+def test_the_campaign_page_imports_figures_and_reads_on_a_phone(browser, stack, admin, tmp_path):
+    page = logged_in(browser, stack, admin, viewport=PHONE)
+    page.goto(f"{stack.app_url}/admin/campaign")
+    targets = tmp_path / "targets.csv"
+    targets.write_text("commune,target\nXốp,1000\nĐăk Pxi,1000\n", encoding="utf-8")
+    page.set_input_files("#targets-file", str(targets))
+    page.locator("form[action='/admin/campaign/targets'] button").click()
+    page.wait_for_selector("text=Đã nhập 2 dòng.")
+    figures = tmp_path / "figures.csv"
+    figures.write_text(
+        "commune,date,files_level1,files_level2,activated\n"
+        "Xốp,2026-12-01,300,100,600\nĐăk Pxi,2026-12-01,20,5,40\n",
+        encoding="utf-8",
+    )
+    page.set_input_files("#figures-file", str(figures))
+    page.locator("form[action='/admin/campaign/figures'] button").click()
+    page.wait_for_selector("text=Đã nhập 2 dòng.")
+    assert "xã Đăk Pxi" in page.locator("#laggards").inner_text()
+    assert "xã Xốp" not in page.locator("#laggards").inner_text()
+    assert _fits(page)  # the wide table scrolls inside its card, not the page
+    shoot(page, "campaign")
+    # a wrong file: nothing changes and the page says which line
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "commune,date,files_level1,files_level2,activated\nXốp,2026-12-02,1,1,x\n",
+        encoding="utf-8",
+    )
+    page.set_input_files("#figures-file", str(bad))
+    page.locator("form[action='/admin/campaign/figures'] button").click()
+    page.wait_for_selector("text=dòng 2")
+    page.goto(f"{stack.app_url}/admin/campaign")
+    assert "600" in page.locator("#progress").inner_text()
+    page.close()
