@@ -178,6 +178,17 @@ def _expire(session: Session, *, now: datetime) -> int:
     session.execute(
         update(Reminder).where(Reminder.expires_at <= now, Reminder.sender != "").values(sender="")
     )
+    # a sent reminder is needed only for "one a day": it forgets who once its day is over
+    start_of_day = when.at_vietnam(when.vietnam_day(now), time(0))
+    session.execute(
+        update(Reminder)
+        .where(
+            Reminder.status == ReminderStatus.SENT,
+            Reminder.sent_at < start_of_day,
+            Reminder.sender != "",
+        )
+        .values(sender="")
+    )
     return int(expired.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -289,3 +289,15 @@ def test_on_zalo_a_delay_stays_inside_the_window_and_the_citizen_is_told(session
     other = Citizen.zalo("334")
     answer = say(session_factory, other, f'/session_remind{{"session_id":{xop}}}', now=NOW)
     assert answer.startswith("Đã ghi nhận. Tôi sẽ nhắc bạn Thứ Tư 09/12")
+
+
+def test_a_sent_reminder_forgets_who_it_was_for_the_next_day(session_factory):
+    web = Citizen.web("forget")
+    say(session_factory, web, citizens.later_payload(1, "waiting"))
+    assert run(session_factory, NOW + timedelta(days=1)).sent == 1
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(Reminder.sender)) == web.sender  # still today
+    run(session_factory, vn(MONDAY + timedelta(days=2), 0, 5))
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(Reminder.sender)) == ""
+        assert session.scalar(select(Reminder.status)) == ReminderStatus.SENT
