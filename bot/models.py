@@ -5,6 +5,7 @@ from bot.admin.models import Revision
 from bot.analytics.models import ChatTurn, TrainingQuestion
 from bot.audit import AuditEntry
 from bot.campaign.models import (
+    CommuneQuestion,
     CommuneTarget,
     DailyFigure,
     OfficerDraft,
@@ -29,6 +30,7 @@ __all__ = [
     "ConsoleSession",
     "Base",
     "CallbackNumber",
+    "CommuneQuestion",
     "CommuneTarget",
     "DailyFigure",
     "OfficerDraft",

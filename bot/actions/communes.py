@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.campaign import listing
+from bot.campaign import listing, progress
 from bot.clock import system_clock
 from bot.communes import service as communes_service
 from bot.communes.resolver import Directory, FormerUnit, Status
@@ -49,7 +49,9 @@ def _sessions(unit: FormerUnit) -> listing.Listing | None:
         commune = listing.commune_of(session, unit)
         if commune is None:
             return None
-        return listing.listing(session, commune, now=_clock()())
+        now = _clock()()
+        progress.count_question(session, commune.id, now=now)  # the demand there
+        return listing.listing(session, commune, now=now)
 
 
 def _choice_payload(text: str) -> str:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.admin.csrf import console_router
 from bot.admin.deps import CurrentEditor, CurrentReader
 from bot.admin.pages import page
-from bot.admin.spreadsheets import read_csv_upload
+from bot.admin.spreadsheets import csv_response, read_csv_upload
 from bot.campaign import progress, sessions, when
 from bot.communes.models import Commune
 from bot.dependencies import SessionDep
@@ -66,6 +66,33 @@ def export_campaign(request: Request, session: SessionDep, user: CurrentReader) 
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="campaign.csv"'},
     )
+
+
+@router.get("/export/campaign-days.csv")
+def export_days(request: Request, session: SessionDep, user: CurrentReader) -> Response:
+    """The province's figures per day as CSV."""
+    rows = [
+        {"day": day.isoformat(), "files_level1": l1, "files_level2": l2, "activated": act}
+        for day, l1, l2, act in progress.report(session).days
+    ]
+    return csv_response(rows, ["day", "files_level1", "files_level2", "activated"], "days.csv")
+
+
+@router.get("/export/campaign-sessions.csv")
+def export_sessions(request: Request, session: SessionDep, user: CurrentReader) -> Response:
+    """The sessions ahead, with how many asked to be reminded (counts only), as CSV."""
+    rows = [
+        {
+            "id": s.id,
+            "commune": f"{s.commune.unit_type} {s.commune.name}",
+            "starts_at": when.say_when(s.starts_at, s.ends_at),
+            "place": s.place,
+            "subscribers": n,
+        }
+        for s, n in sessions.all_upcoming(session, now=_now(request), limit=1000)
+    ]
+    fields = ["id", "commune", "starts_at", "place", "subscribers"]
+    return csv_response(rows, fields, "sessions.csv")
 
 
 def _imported(run: Callable[[Session], int], session: Session) -> Response:

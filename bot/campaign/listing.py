@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.campaign import sessions, when
+from bot.campaign import progress, sessions, when
 from bot.campaign.models import RegistrationSession
 from bot.communes import service as communes_service
 from bot.communes.models import Commune
@@ -109,7 +109,10 @@ def for_text(
     if resolution.status is not Status.FOUND:
         return None
     commune = commune_of(session, resolution.matches[0])
-    return None if commune is None else for_commune(session, commune, now=now)
+    if commune is None:
+        return None
+    progress.count_question(session, commune.id, now=now)
+    return for_commune(session, commune, now=now)
 
 
 ASK_BUTTON = Fixed("utter_sessions_ask_button")

@@ -22,6 +22,7 @@ from bot.communes.models import Commune
 from bot.db import Base, UtcDateTime, utcnow
 
 __all__ = [
+    "CommuneQuestion",
     "CommuneTarget",
     "DailyFigure",
     "OfficerDraft",
@@ -122,6 +123,16 @@ class DailyFigure(Base):
     source: Mapped[str] = mapped_column(String(16))  # officer | csv
     updated_by: Mapped[str] = mapped_column(String(120), default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CommuneQuestion(Base):
+    """How many questions named a commune on a day (its sessions, "which commune is mine")."""
+
+    __tablename__ = "commune_question"
+
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    questions: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OfficerDraft(Base):

@@ -17,8 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.campaign.models import CommuneTarget, DailyFigure, Reminder, ReminderStatus
+from bot.campaign import when
+from bot.campaign.models import (
+    CommuneQuestion,
+    CommuneTarget,
+    DailyFigure,
+    Reminder,
+    ReminderStatus,
+)
 from bot.communes.models import Commune
+from bot.db import insert_or_else
 from bot.handoff.models import HandoffTicket
 from bot.handoff.officers import ImportRefusedError, communes_named
 
@@ -29,6 +37,7 @@ __all__ = [
     "CommuneProgress",
     "Figures",
     "Report",
+    "count_question",
     "export_csv",
     "import_figures",
     "import_targets",
@@ -75,6 +84,19 @@ def record(
     row.updated_by = by[:120]
     session.flush()
     return row
+
+
+def count_question(session: Session, commune_id: int, *, now: datetime) -> None:
+    """One more question named ``commune_id`` today (the assistant's demand there)."""
+    insert = insert_or_else(session, CommuneQuestion).values(
+        commune_id=commune_id, day=when.vietnam_day(now), questions=1
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["commune_id", "day"],
+            set_={"questions": CommuneQuestion.questions + 1},
+        )
+    )
 
 
 def total_activated(session: Session, commune_id: int) -> int:
@@ -186,6 +208,7 @@ class CommuneProgress:
     last_day: date | None
     handoffs: int
     subscriptions: int
+    questions: int = 0
 
     @property
     def share(self) -> float | None:
@@ -262,6 +285,13 @@ def report(session: Session) -> Report:
             .group_by(Reminder.commune_id)
         ).all()
     )
+    questions = dict(
+        session.execute(
+            select(CommuneQuestion.commune_id, func.sum(CommuneQuestion.questions)).group_by(
+                CommuneQuestion.commune_id
+            )
+        ).all()
+    )
     rows = []
     for commune in session.scalars(select(Commune).order_by(Commune.name)):
         l1, l2, act, last = sums.get(commune.id, (0, 0, 0, None))
@@ -276,6 +306,7 @@ def report(session: Session) -> Report:
                 last_day=last,
                 handoffs=int(handoffs.get(commune.id, 0)),
                 subscriptions=int(subscriptions.get(commune.id, 0)),
+                questions=int(questions.get(commune.id, 0)),
             )
         )
     days = [
@@ -307,6 +338,7 @@ def export_csv(progress: Report) -> str:
             "activated",
             "share",
             "last_report",
+            "questions",
             "handoffs",
             "subscriptions",
             "lagging",
@@ -323,6 +355,7 @@ def export_csv(progress: Report) -> str:
                 c.activated,
                 f"{c.share:.3f}" if c.share is not None else "",
                 c.last_day.isoformat() if c.last_day else "",
+                c.questions,
                 c.handoffs,
                 c.subscriptions,
                 "1" if c.commune_id in lagging else "0",

@@ -294,9 +294,9 @@ def _message(session: Session, reminder: Reminder) -> dict[str, Any] | None:
             commune=f"{found.commune.unit_type} {found.commune.name}",
             place=found.place,
         )
-    elif (reminder.step or "waiting") in _WAITING_STEPS:
+    elif reminder.step in _WAITING_STEPS:
         # the buttons open the activation steps, or what to do when the approval is late
         response = WAITING_TEXT.render(session)
-    else:  # paused elsewhere in the guide: "Tiếp tục" goes back to that step
+    else:  # paused elsewhere (or asked in passing): "Tiếp tục" goes back to where they were
         response = PAUSED_TEXT.render(session)
     return {"text": response.text, "buttons": [b.model_dump() for b in response.buttons]}
