@@ -112,7 +112,7 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     return [raw_prediction(await agent.parse_message(t)) for t in texts]
 
 
-def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
+def run_folds(folds: int, config: str, extra: Path | None = None) -> list[tuple[str, dict]]:
     import structlog
     from rasa.nlu.test import generate_folds
     from rasa.shared.nlu.training_data.loading import load_data
@@ -120,6 +120,9 @@ def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
     logging.disable(logging.WARNING)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     data = load_data(str(ROOT / "data" / "nlu"))
+    # more questions for every fold's training part, never held out: what they add is
+    # measured on the very same held-out questions (the folds do not move)
+    more = load_data(str(extra)) if extra else None
     rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     results: list[tuple[str, dict]] = []
@@ -127,7 +130,7 @@ def run_folds(folds: int, config: str) -> list[tuple[str, dict]]:
     with tempfile.TemporaryDirectory() as tmp:
         for k, (train, test) in enumerate(generate_folds(folds, data)):
             train_file = Path(tmp) / f"train{k}.yml"
-            train.persist_nlu(str(train_file))
+            (train.merge(more) if more else train).persist_nlu(str(train_file))
             subprocess.run(
                 [
                     str(rasa),
@@ -199,6 +202,12 @@ def main() -> int:
     )
     parser.add_argument("--save", type=Path, help="keep the held-out parses here")
     parser.add_argument(
+        "--extra",
+        type=Path,
+        help="NLU data added to every fold's training part, never held out (new questions"
+        " measured on the same held-out questions)",
+    )
+    parser.add_argument(
         "--current",
         help="thresholds to report beside the best: intent,gap,topic,topic_gap",
     )
@@ -206,7 +215,7 @@ def main() -> int:
     if args.replay:
         results = [tuple(r) for r in json.loads(args.replay.read_text(encoding="utf-8"))]
     else:
-        results = run_folds(args.folds, args.config)
+        results = run_folds(args.folds, args.config, args.extra)
     if args.save:
         args.save.write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
     if args.current:
