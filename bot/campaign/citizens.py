@@ -40,7 +40,11 @@ SUBSCRIBED_ZALO = Fixed("utter_session_subscribed_zalo")
 ZALO_DAYS = 1  # the longest delay Zalo's 48-hour window surely allows
 
 _PAYLOAD_RE = re.compile(r"^(/session_remind|/remind_later)(\{.*)?$")
-_ASKS_LATER_RE = re.compile(r"(?:^|\s)(?:nhac|hen)(?:\s|$)")
+# "nhắc tôi …", "nhắc lại mình …", or a message that starts with "nhắc"; a question about
+# reminders ("sao 3 ngày rồi không thấy nhắc?") is not a request for one
+_STARTS_LATER_RE = re.compile(r"^(?:(?:hay|xin|ban|vui long|ad|em|toi|minh)\s+)*nhac\b")
+_ASKS_LATER_RE = re.compile(r"\bnhac\s+(?:lai\s+)?(?:toi|minh|em|chau|con|giup|gium)\b")
+_QUESTION_RE = re.compile(r"\b(?:sao|khong|ko|chua|bao gio|bao lau)\b")
 
 
 def later_payload(days: int, step: str | None) -> str:
@@ -62,7 +66,14 @@ def _fields(raw: str | None) -> dict[str, Any]:
 def _asks_later(text: str) -> int | None:
     """The delay of a typed "nhắc tôi sau 3 ngày" ("2 tuần nữa nhắc lại"), or None."""
     plain = " ".join(re.sub(r"[^a-z0-9 ]+", " ", fold(text.lower())).split())
-    if len(plain) > 80 or not _ASKS_LATER_RE.search(plain):
+    if len(plain) > 80:
+        return None
+    # "nhắc tôi sau 3 ngày (được không?)" asks for one; "sao 3 ngày rồi không thấy nhắc tôi?"
+    # is a question about one
+    asks = _STARTS_LATER_RE.search(plain) or (
+        _ASKS_LATER_RE.search(plain) and not _QUESTION_RE.search(plain) and "?" not in text
+    )
+    if not asks:
         return None
     return when.parse_days(plain)
 

@@ -301,3 +301,28 @@ def test_a_sent_reminder_forgets_who_it_was_for_the_next_day(session_factory):
     with session_scope(session_factory) as session:
         assert session.scalar(select(Reminder.sender)) == ""
         assert session.scalar(select(Reminder.status)) == ReminderStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("nhắc tôi sau 3 ngày", 3),
+        ("Nhắc mình tuần sau nha", 7),
+        ("2 tuần nữa nhắc lại tôi nhé", 14),
+        ("nhac lai em sau 5 ngay", 5),
+        ("sao 3 ngày rồi không thấy nhắc", None),
+        ("nhắc tôi sau 3 ngày được không?", 3),
+        ("sao 3 ngày rồi không thấy nhắc tôi?", None),
+        ("hẹn gặp lại sau 3 ngày", None),
+        ("lời nhắc đến sau 2 ngày à", None),
+    ],
+)
+def test_a_typed_request_for_a_reminder(session_factory, text, days):
+    answer = say(session_factory, Citizen.web("typed"), text)
+    if days is None:
+        assert answer == ""
+    else:
+        assert answer.startswith("Được.")
+        with session_scope(session_factory) as session:
+            due = session.scalar(select(Reminder.due_at))
+        assert when.vietnam_day(due) == MONDAY + timedelta(days=days)
