@@ -52,6 +52,7 @@ def campaign(request: Request, session: SessionDep, user: CurrentReader) -> Resp
                 for s, n in sessions.all_upcoming(session, now=_now(request))
             ],
             "communes": list(session.scalars(select(Commune).order_by(Commune.name))),
+            "reminders": progress.reminder_counts(session),
             "msg": request.query_params.get("msg"),
         },
     )

@@ -42,6 +42,7 @@ __all__ = [
     "import_figures",
     "import_targets",
     "record",
+    "reminder_counts",
     "report",
     "total_activated",
 ]
@@ -323,6 +324,23 @@ def report(session: Session) -> Report:
         )
     ]
     return Report(communes=rows, days=days)
+
+
+def reminder_counts(session: Session) -> dict[str, int]:
+    """What became of the reminders asked for, by outcome.
+
+    Sent, waiting, stopped, and the ones a platform did not allow (Zalo's 48-hour window,
+    a blocked bot) or that came too late.
+    """
+    counts: dict[str, int] = {}
+    for status, outcome, n in session.execute(
+        select(Reminder.status, Reminder.outcome, func.count()).group_by(
+            Reminder.status, Reminder.outcome
+        )
+    ):
+        key = status if status in (ReminderStatus.SENT, ReminderStatus.PENDING) else outcome
+        counts[str(key or status)] = counts.get(str(key or status), 0) + int(n)
+    return counts
 
 
 def export_csv(progress: Report) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.campaign.models import DailyFigure, RegistrationSession
+from bot.campaign.models import DailyFigure, RegistrationSession, Reminder
 from bot.communes.models import Commune
-from bot.db import session_scope
+from bot.db import session_scope, utcnow
 from tests.auxil.console import csrf_of, log_in, make_admin
 
 
@@ -94,3 +95,33 @@ def test_a_session_announced_and_cancelled_from_the_console(client, session_fact
     cancelled = client.post(f"/admin/campaign/sessions/{session_id}/cancel", data={"csrf": csrf})
     assert cancelled.status_code == 200
     assert "Nhà rông" not in client.get("/admin/campaign").text
+
+
+def test_the_page_counts_what_became_of_the_reminders(client, session_factory):
+    now = utcnow()
+    with session_scope(session_factory) as session:
+        for status, outcome in [
+            ("sent", None),
+            ("sent", None),
+            ("pending", None),
+            ("skipped", "zalo_window"),
+            ("skipped", "blocked"),
+            ("cancelled", "stopped"),
+        ]:
+            session.add(
+                Reminder(
+                    kind="activation",
+                    channel="zalo",
+                    sender="",
+                    due_at=now,
+                    expires_at=now + timedelta(days=1),
+                    status=status,
+                    outcome=outcome,
+                )
+            )
+    _admin(client, session_factory)
+    page = client.get("/admin/campaign").text
+    card = page.split('id="reminders"')[1].split("</div></div>")[0]
+    assert "<strong" in card and ">2</strong>" in card
+    assert "chờ gửi 1" in card and "người dân dừng 1" in card
+    assert "Zalo quá 48 giờ, không gửi 1" in card and "đã chặn bot 1" in card
