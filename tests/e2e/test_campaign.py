@@ -25,6 +25,7 @@ from tests.auxil.fake_telegram import callback_update, message_update, user
 from tests.auxil.loopback import wait_until
 from tests.auxil.stack import make_test_stack
 from tests.e2e.conftest import RunningStack, channels_env
+from tests.e2e.test_zalo import text_event
 
 pytestmark = pytest.mark.e2e
 
@@ -245,3 +246,35 @@ def test_paused_at_waiting_for_approval_the_follow_up_opens_the_activation(campa
     opened = next(b for b in follow_up["buttons"] if b["title"] == "Đã có tin nhắn duyệt")
     activation = stack.chat(sid, opened["payload"])
     assert any("Kích hoạt, bước 1" in m["text"] for m in activation)
+
+
+def test_zalo_reminders_only_inside_the_48_hour_window(campaign):
+    stack, travel = campaign
+    officer = TelegramChat(stack, OFFICER)
+    travel.to(vn(14, 10))  # two weeks on, Monday 10:00
+    wednesday, friday = MONDAY + timedelta(days=16), MONDAY + timedelta(days=18)
+    officer.send(f"/lichmoi {wednesday:%d/%m} 7h30-11h Nhà văn hóa thôn 5", expect="Đã đăng đợt")
+    officer.send(f"/lichmoi {friday:%d/%m} 7h30-11h Nhà văn hóa thôn 6", expect="Đã đăng đợt")
+    zalo = stack.zalo
+    near, far = f"93{next(_chats)}", f"94{next(_chats)}"
+
+    def send(uid: str, text: str, expect: str) -> dict:
+        before = len(zalo.to(uid))
+        assert stack.zalo_event(text_event(uid, text)) == 200
+        wait_until(lambda: any(expect in m["text"] for m in zalo.to(uid)[before:]), timeout=30)
+        return next(m for m in zalo.to(uid)[before:] if expect in m["text"])
+
+    for uid, day in ((near, wednesday), (far, friday)):
+        listing = send(uid, "xa xop co dot lam dinh danh khong", "Lịch làm định danh")
+        # Zalo sends a button back as a text whose body is the payload
+        button = next(b for b in listing["buttons"] if b["title"].endswith(f"{day:%d/%m}"))
+        confirmed = send(uid, button["payload"], "Đã ghi nhận")
+        if uid == far:  # Thursday 08:00 is 70 hours away: the citizen is told why
+            assert "Zalo chỉ cho tôi nhắn lại trong vòng 2 ngày" in confirmed["text"]
+    travel.to(vn(15, 8, 1))  # Tuesday 08:01, 22 hours after the near citizen wrote
+    wait_until(lambda: any("Nhắc lịch" in m["text"] for m in zalo.to(near)), timeout=30)
+    travel.to(vn(17, 8, 1))  # Thursday 08:01, 70 hours after the far one: not sent, counted
+    time.sleep(3)
+    assert not any("Nhắc lịch" in m["text"] for m in zalo.to(far))
+    with session_scope(stack.session_factory) as session:
+        assert progress.reminder_counts(session).get("zalo_window") == 1
