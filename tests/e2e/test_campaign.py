@@ -22,6 +22,7 @@ from bot.db import session_scope, utcnow
 from bot.handoff.models import Officer
 from bot.handoff.officers import find_commune
 from tests.auxil.fake_telegram import callback_update, message_update, user
+from tests.auxil.fake_zalo import FakeZalo
 from tests.auxil.loopback import wait_until
 from tests.auxil.stack import make_test_stack
 from tests.e2e.conftest import RunningStack, channels_env
@@ -57,8 +58,18 @@ def vn(offset_days: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def campaign(tmp_path_factory, telegram_fake, zalo_server):
+def own_zalo():
+    """A Zalo fake of this module's own: the OA's refresh token rotates when a stack
+    refreshes it, so two stacks on one fake would take each other's token away."""
+    fake = FakeZalo().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory, telegram_fake, own_zalo):
     tmp = tmp_path_factory.mktemp("campaign")
+    zalo_server = own_zalo
     travel = Travel(tmp / "clock")
     travel.to(vn(0, 10))  # Monday 10:00
     prepared = make_test_stack(
@@ -87,9 +98,11 @@ def campaign(tmp_path_factory, telegram_fake, zalo_server):
         models_dir=tmp / "models",
         root=tmp,
     )
-    yield view, travel
-    view.close_browsers()
-    prepared.stack.stop()
+    try:
+        yield view, travel
+    finally:
+        view.close_browsers()
+        prepared.stack.stop()
 
 
 def keyboard(message: dict) -> list[dict]:
