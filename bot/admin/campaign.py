@@ -61,12 +61,8 @@ def campaign(request: Request, session: SessionDep, user: CurrentReader) -> Resp
 @router.get("/export/campaign.csv")
 def export_campaign(request: Request, session: SessionDep, user: CurrentReader) -> Response:
     """The progress table as CSV."""
-    body = "\ufeff" + progress.export_csv(progress.report(session))
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="campaign.csv"'},
-    )
+    rows = progress.export_rows(progress.report(session))
+    return csv_response(rows, progress.EXPORT_COLUMNS, "campaign.csv")
 
 
 @router.get("/export/campaign-days.csv")

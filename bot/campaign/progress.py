@@ -8,8 +8,6 @@ are the communes whose share of their target is well below the province's.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,7 +36,8 @@ __all__ = [
     "Figures",
     "Report",
     "count_question",
-    "export_csv",
+    "EXPORT_COLUMNS",
+    "export_rows",
     "import_figures",
     "import_targets",
     "record",
@@ -343,40 +342,37 @@ def reminder_counts(session: Session) -> dict[str, int]:
     return counts
 
 
-def export_csv(progress: Report) -> str:
-    """The progress table as CSV (one line per commune)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "commune",
-            "target",
-            "files_level1",
-            "files_level2",
-            "activated",
-            "share",
-            "last_report",
-            "questions",
-            "handoffs",
-            "subscriptions",
-            "lagging",
-        ]
-    )
+EXPORT_COLUMNS = [
+    "commune",
+    "target",
+    "files_level1",
+    "files_level2",
+    "activated",
+    "share",
+    "last_report",
+    "questions",
+    "handoffs",
+    "subscriptions",
+    "lagging",
+]
+
+
+def export_rows(progress: Report) -> list[dict[str, object]]:
+    """The progress table, one row per commune (columns EXPORT_COLUMNS), for a CSV."""
     lagging = {c.commune_id for c in progress.laggards}
-    for c in progress.communes:
-        writer.writerow(
-            [
-                c.name,
-                c.target or "",
-                c.files_level1,
-                c.files_level2,
-                c.activated,
-                f"{c.share:.3f}" if c.share is not None else "",
-                c.last_day.isoformat() if c.last_day else "",
-                c.questions,
-                c.handoffs,
-                c.subscriptions,
-                "1" if c.commune_id in lagging else "0",
-            ]
-        )
-    return out.getvalue()
+    return [
+        {
+            "commune": c.name,
+            "target": c.target or "",
+            "files_level1": c.files_level1,
+            "files_level2": c.files_level2,
+            "activated": c.activated,
+            "share": f"{c.share:.3f}" if c.share is not None else "",
+            "last_report": c.last_day.isoformat() if c.last_day else "",
+            "questions": c.questions,
+            "handoffs": c.handoffs,
+            "subscriptions": c.subscriptions,
+            "lagging": "1" if c.commune_id in lagging else "0",
+        }
+        for c in progress.communes
+    ]

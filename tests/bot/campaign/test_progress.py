@@ -74,7 +74,7 @@ def test_the_laggards_are_the_communes_well_below_the_province(session_factory, 
     )[:5]
     assert [d for d, *_ in report.days] == [TODAY - timedelta(days=10 - i) for i in range(10)]
     assert sum(act for *_, act in report.days) == sum(activated.values())
-    exported = list(csv.DictReader(io.StringIO(progress.export_csv(report))))
+    exported = progress.export_rows(report)
     assert len(exported) == 40
     assert sum(r["lagging"] == "1" for r in exported) == len(expected)
 
