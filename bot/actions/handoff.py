@@ -274,7 +274,7 @@ class ActionSubmitHandoff(Action):
                     now=utcnow(),
                     routing=service.Routing.from_settings(settings),
                 )
-                where = f"{commune.unit_type} {commune.name}" if commune else "xã/phường"
+                where = commune.label if commune else "xã/phường"
                 return ticket.code, where
 
         # in a thread: the action server's event loop serves every other conversation

@@ -81,7 +81,7 @@ def export_sessions(request: Request, session: SessionDep, user: CurrentReader) 
     rows = [
         {
             "id": s.id,
-            "commune": f"{s.commune.unit_type} {s.commune.name}",
+            "commune": s.commune.label,
             "starts_at": when.say_when(s.starts_at, s.ends_at),
             "place": s.place,
             "subscribers": n,

@@ -77,7 +77,7 @@ class Listing:
 def listing(session: Session, commune: Commune, *, now: datetime) -> Listing:
     """The commune's next sessions."""
     found: list[RegistrationSession] = sessions.upcoming(session, commune.id, now=now)
-    name = f"{commune.unit_type} {commune.name}"
+    name = commune.label
     lines = "\n".join(
         LINE_TEXT.render(session, when=when.say_when(s.starts_at, s.ends_at), place=s.place).text
         for s in found

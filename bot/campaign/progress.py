@@ -298,7 +298,7 @@ def report(session: Session) -> Report:
         rows.append(
             CommuneProgress(
                 commune_id=commune.id,
-                name=f"{commune.unit_type} {commune.name}",
+                name=commune.label,
                 target=targets.get(commune.id),
                 files_level1=l1,
                 files_level2=l2,

@@ -291,7 +291,7 @@ def _message(session: Session, reminder: Reminder) -> dict[str, Any] | None:
         response = SESSION_TEXT.render(
             session,
             when=when.say_when(found.starts_at, found.ends_at),
-            commune=f"{found.commune.unit_type} {found.commune.name}",
+            commune=found.commune.label,
             place=found.place,
         )
     elif reminder.step in _WAITING_STEPS:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.campaign import when
 from bot.campaign.models import RegistrationSession, Reminder, ReminderKind, ReminderStatus
@@ -90,6 +91,14 @@ def announce(
     return row
 
 
+def _ahead(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Sessions not cancelled and not over (one under way included)."""
+    return (
+        RegistrationSession.cancelled_at.is_(None),
+        or_(RegistrationSession.starts_at >= now, RegistrationSession.ends_at > now),
+    )
+
+
 def upcoming(
     session: Session, commune_id: int, *, now: datetime, limit: int = 3
 ) -> list[RegistrationSession]:
@@ -99,11 +108,7 @@ def upcoming(
             select(RegistrationSession)
             .where(
                 RegistrationSession.commune_id == commune_id,
-                RegistrationSession.cancelled_at.is_(None),
-                or_(
-                    RegistrationSession.starts_at >= now,
-                    RegistrationSession.ends_at > now,
-                ),
+                *_ahead(now),
             )
             .order_by(RegistrationSession.starts_at, RegistrationSession.id)
             .limit(limit)
@@ -214,8 +219,7 @@ def all_upcoming(
         session.scalars(
             select(RegistrationSession)
             .where(
-                RegistrationSession.cancelled_at.is_(None),
-                or_(RegistrationSession.starts_at >= now, RegistrationSession.ends_at > now),
+                *_ahead(now),
             )
             .order_by(RegistrationSession.starts_at, RegistrationSession.id)
             .limit(limit)

@@ -22,6 +22,11 @@ class Commune(Base):
     officer_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     former_units: Mapped[list[FormerUnitRow]] = relationship(back_populates="commune")
 
+    @property
+    def label(self) -> str:
+        """The commune as people say it: "xã Xốp"."""
+        return f"{self.unit_type} {self.name}"
+
 
 class FormerUnitRow(Base):
     """A unit as it was before 1/7/2025, and the commune it became part of."""

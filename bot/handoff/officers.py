@@ -51,9 +51,7 @@ def find_commune(session: Session, text: str) -> Commune:
     wanted = _UNIT_RE.sub("", simplify(text))
     matches = [c for c in session.scalars(select(Commune)) if simplify(c.name) == wanted]
     if len(matches) != 1:
-        names = ", ".join(
-            sorted(f"{c.unit_type} {c.name}" for c in session.scalars(select(Commune)))
-        )
+        names = ", ".join(sorted(c.label for c in session.scalars(select(Commune))))
         raise OfficerError(f"Không tìm thấy xã/phường mới tên '{text}'. Các tên có: {names}")
     return matches[0]
 
@@ -119,11 +117,7 @@ def list_officers(session: Session) -> list[str]:
     """One line per officer, for the terminal."""
     lines = []
     for o in session.scalars(select(Officer).order_by(Officer.commune_id, Officer.name)):
-        where = (
-            "tỉnh"
-            if o.is_supervisor
-            else (f"{o.commune.unit_type} {o.commune.name}" if o.commune else "?")
-        )
+        where = "tỉnh" if o.is_supervisor else (o.commune.label if o.commune else "?")
         state = "" if o.active else " (đã nghỉ)"
         lines.append(f"{o.telegram_user_id}\t{o.name}\t{where}{state}")
     return lines

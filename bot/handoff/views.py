@@ -74,7 +74,7 @@ def stats_for(session: Session, officer: Officer, *, now: datetime) -> dict[str,
     scope = (
         "toàn tỉnh"
         if officer.is_supervisor
-        else (f"{officer.commune.unit_type} {officer.commune.name}" if officer.commune else "xã")
+        else (officer.commune.label if officer.commune else "xã")
     )
     return {
         "scope": scope,

@@ -206,7 +206,7 @@ class CampaignDesk:
         fields: dict[str, object],
     ) -> _Reply:
         """Ask for what is missing, or publish the session."""
-        name = f"{commune.unit_type} {commune.name}"
+        name = commune.label
         draft = _draft_of(fields)
         missing = draft.missing
         row = session.get(OfficerDraft, chat_id)
@@ -241,7 +241,7 @@ class CampaignDesk:
         """/lich: the commune's next sessions and how many want a reminder."""
 
         def work(session: Session, officer: Officer, commune: Commune, say: Words) -> str:
-            name = f"{commune.unit_type} {commune.name}"
+            name = commune.label
             found = sessions.upcoming(session, commune.id, now=self._clock(), limit=10)
             if not found:
                 return say(LIST_EMPTY, commune=name)
@@ -317,7 +317,7 @@ class CampaignDesk:
             return say(
                 REPORT_DONE,
                 day=f"{day:%d/%m/%Y}",
-                commune=f"{commune.unit_type} {commune.name}",
+                commune=commune.label,
                 level1=level1,
                 level2=level2,
                 activated=activated,
