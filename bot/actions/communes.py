@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.actions import db
 from bot.campaign import listing, progress
 from bot.clock import system_clock
 from bot.communes import service as communes_service
@@ -33,9 +34,8 @@ def directory() -> Directory:
         engine.dispose()
 
 
-@cache
 def _factory() -> sessionmaker[Session]:
-    return sessionmaker(create_engine_from_url(get_settings().database_url), expire_on_commit=False)
+    return db.factory()
 
 
 @cache

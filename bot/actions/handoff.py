@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -23,13 +22,14 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.actions import db
 from bot.actions.communes import directory
 from bot.actions.walkthrough import flow
 from bot.chat.identity import Citizen
 from bot.communes.models import Commune
 from bot.communes.resolver import FormerUnit, Status
 from bot.config import get_settings
-from bot.db import create_engine_from_url, session_scope, utcnow
+from bot.db import session_scope, utcnow
 from bot.handoff import service, texts
 from bot.handoff.models import TicketStatus
 from bot.privacy import contacts
@@ -59,9 +59,8 @@ _CODE_RE = re.compile(r"\bHT-?(\d{1,9})\b", re.IGNORECASE)
 _TRANSCRIPT_TURNS = 6
 
 
-@cache
 def _factory() -> sessionmaker[Session]:
-    return sessionmaker(create_engine_from_url(get_settings().database_url), expire_on_commit=False)
+    return db.factory()
 
 
 def _words(text: str) -> str:
