@@ -136,10 +136,9 @@ def parse_announcement(
     original = unicodedata.normalize("NFC", text)
     plain = fold(original.lower())  # same length as the original: spans carry over
     position = len(plain) - len(plain.lstrip())
-    day = None
     found = _DATE_RE.match(plain, position)
-    if found and parse_day(found.group(0), today) is not None:
-        day = parse_day(found.group(0), today)
+    day = parse_day(found.group(0), today) if found else None
+    if found and day is not None:
         position = found.end()
     else:
         for words, offset in _RELATIVE:
