@@ -50,6 +50,7 @@ __all__ = ["LinearOpinion", "SecondOpinion"]
 
 _FILE = "second_opinion.joblib"
 _RANKING = 10
+_WORD = r"\w+"  # a word: letters and digits, as nlu.text splits them
 
 
 def views(text: str) -> tuple[str, str]:
@@ -72,7 +73,7 @@ class LinearOpinion:
                 TfidfVectorizer(
                     ngram_range=(1, int(config["word_ngrams"])),
                     sublinear_tf=True,
-                    token_pattern=r"\w+",
+                    token_pattern=_WORD,
                     lowercase=False,
                 ),
                 TfidfVectorizer(
@@ -101,7 +102,9 @@ class LinearOpinion:
 
     def fit(self, texts: list[str], labels: list[str]) -> LinearOpinion:
         """Train on the texts and on a copy without diacritics of each that has them."""
-        copies = [(vn.fold(t), lab) for t, lab in zip(texts, labels) if vn.has_diacritics(t)]
+        copies = [
+            (vn.fold(t), lab) for t, lab in zip(texts, labels, strict=True) if vn.has_diacritics(t)
+        ]
         all_texts = texts + [t for t, _ in copies]
         all_labels = labels + [lab for _, lab in copies]
         self.svm.fit(self._matrix(all_texts, fit=True), all_labels)
