@@ -212,7 +212,11 @@ def test_word_segmentation_adds_compound_words():
     assert "tai_khoan" in found[8:]
 
 
-FEE = ["lệ phí làm định danh bao nhiêu tiền", "làm tài khoản có mất phí không", "phí kích hoạt là bao nhiêu"]
+FEE = [
+    "lệ phí làm định danh bao nhiêu tiền",
+    "làm tài khoản có mất phí không",
+    "phí kích hoạt là bao nhiêu",
+]
 LOCKED = ["tài khoản bị khóa rồi", "vneid báo khóa tài khoản", "bị khóa do nhập sai mật khẩu"]
 GREET = ["xin chào", "chào bạn", "chào em nhé"]
 
