@@ -17,7 +17,7 @@ confidences, so put this after the ResponseSelector and before FallbackClassifie
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import joblib
@@ -108,17 +108,70 @@ class LinearOpinion:
         all_texts = texts + [t for t, _ in copies]
         all_labels = labels + [lab for _, lab in copies]
         self.svm.fit(self._matrix(all_texts, fit=True), all_labels)
+        self._reader = None
         return self
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """One row per text: a softmax of the decision values over the labels."""
-        scores = np.atleast_2d(self.svm.decision_function(self._matrix(texts, fit=False)))
+        scores = np.vstack([self._scores(t) for t in texts])
         if scores.shape[1] == 1:  # two labels: one column, the second label's score
             scores = np.hstack([-scores, scores])
         scores = scores / self.temperature
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
+
+    def _scores(self, text: str) -> np.ndarray:
+        """The SVM's decision values for one text, without sklearn's per-call overhead.
+
+        The same arithmetic as ``decision_function(transform([text]))`` (a test checks they
+        agree): each block's known n-grams counted, ``1 + log(count)`` times the idf,
+        scaled to unit length, then dotted with the SVM's weights. Per message it takes a
+        tenth of the time of four ``transform`` calls, on Rasa's hot path.
+        """
+        if self._reader is None:
+            self._reader = self._build_reader()
+        columns_t, intercept, blocks = self._reader
+        read = views(text)
+        index: list[np.ndarray] = []
+        value: list[np.ndarray] = []
+        for view, analyze, vocabulary, idf, offset in blocks:
+            counts = Counter(j for j in map(vocabulary.get, analyze(read[view])) if j is not None)
+            if not counts:
+                continue
+            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1
+            weights = tf * idf[cols]
+            index.append(cols + offset)
+            value.append(weights / np.sqrt(weights @ weights))
+        if not index:
+            return intercept.copy()
+        return np.concatenate(value) @ columns_t[np.concatenate(index)] + intercept
+
+    _reader: tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]] | None = None
+
+    def _build_reader(self) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+        blocks = []
+        offset = 0
+        for i, vectorizer in enumerate(self.vectorizers):
+            blocks.append(
+                (
+                    i // 2,
+                    vectorizer.build_analyzer(),
+                    vectorizer.vocabulary_,
+                    vectorizer.idf_,
+                    offset,
+                )
+            )
+            offset += len(vectorizer.vocabulary_)
+        coef = np.atleast_2d(self.svm.coef_)
+        return np.ascontiguousarray(coef.T), np.ravel(self.svm.intercept_), blocks
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the reader (rebuilt on first use after loading)."""
+        state = dict(self.__dict__)
+        state.pop("_reader", None)
+        return state
 
 
 def _blend(
@@ -197,6 +250,10 @@ class SecondOpinion(GraphComponent, IntentClassifier):
                 model = joblib.load(directory / _FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("SecondOpinion found no trained model; DIET decides alone.")
+            model = None
+        if model is not None and not isinstance(model, LinearOpinion):
+            # a model trained by an earlier version of this component (a rollback)
+            logger.warning("SecondOpinion's stored model is of an older kind; DIET decides alone.")
             model = None
         return cls(config, model_storage, resource, model)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 rasa = pytest.importorskip("rasa", reason="runs in the Rasa environment (make test-nlu)")
@@ -303,3 +304,19 @@ def test_second_opinion_with_no_weight_leaves_the_parse_alone(storage, context):
     assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == (
         "faq/locked"
     )
+
+
+def test_second_opinion_fast_scores_equal_sklearns(storage, context):
+    # the hand-written path of a message must give what the vectorizers and the SVM give
+    opinion = trained_opinion(storage, context)._model
+    texts = [
+        *FEE,
+        *LOCKED,
+        "tk bi khoa, phi mo khoa bao nhieu?",
+        "Xin chào, tài khoản của tôi bị khóa",
+        "zzz qqq",  # nothing known: the intercepts alone
+        "",
+    ]
+    reference = opinion.svm.decision_function(opinion._matrix(texts, fit=False))
+    fast = np.vstack([opinion._scores(t) for t in texts])
+    np.testing.assert_allclose(fast, reference, rtol=1e-9, atol=1e-12)
