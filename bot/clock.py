@@ -24,18 +24,25 @@ class ShiftedClock:
     def __init__(self, path: Path) -> None:
         """Read the shift from ``path`` (missing or empty: no shift)."""
         self._path = path
-        self._stamp: float | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._shift = timedelta(0)
 
     def __call__(self) -> datetime:
         """The shifted time."""
         try:
-            stamp = os.stat(self._path).st_mtime_ns
+            found = os.stat(self._path)
         except FileNotFoundError:
             return utcnow()
+        # Size and inode too: a file truncated then written within one tick of the
+        # file system's clock keeps its mtime, and the empty file read in between
+        # would otherwise be the shift for good.
+        stamp = (found.st_mtime_ns, found.st_size, found.st_ino)
         if stamp != self._stamp:
             text = self._path.read_text(encoding="utf-8").strip()
-            self._shift = timedelta(seconds=float(text or 0))
+            try:
+                self._shift = timedelta(seconds=float(text or 0))
+            except ValueError:  # caught half-written: keep the last shift, read it again
+                return utcnow() + self._shift
             self._stamp = stamp
         return utcnow() + self._shift
 

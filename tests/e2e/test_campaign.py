@@ -10,6 +10,7 @@ test moves it to the day before a session instead of waiting for it.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -41,7 +42,10 @@ class Travel:
         self.path = path
 
     def to(self, moment: datetime) -> None:
-        self.path.write_text(str((moment - utcnow()).total_seconds()), encoding="utf-8")
+        # written aside, then moved in place: a process never reads a half-written file
+        part = self.path.with_suffix(".part")
+        part.write_text(str((moment - utcnow()).total_seconds()), encoding="utf-8")
+        os.replace(part, self.path)
 
 
 def next_monday() -> date:
