@@ -32,6 +32,7 @@ from bot.analytics.models import ChatTurn
 from bot.campaign import when
 from bot.campaign.models import RegistrationSession, Reminder, ReminderKind, ReminderStatus
 from bot.chat.identity import Channel, Citizen
+from bot.chat.models import ConversationState
 from bot.db import as_utc
 from bot.faq.fixed import Fixed
 from bot.outbox import enqueue
@@ -261,10 +262,18 @@ def _platform_refuses(session: Session, reminder: Reminder, *, now: datetime) ->
     """Why the platform does not allow this reminder now, or None."""
     channel = Citizen.parse(reminder.sender).channel
     if channel is Channel.ZALO:
-        last = session.scalar(
+        # when the citizen last wrote, whatever answered (the gateway notes every message);
+        # the turns Rasa answered also count, for messages older than that note
+        wrote = session.scalar(
+            select(ConversationState.last_message_at).where(
+                ConversationState.sender == reminder.sender
+            )
+        )
+        answered = session.scalar(
             select(func.max(ChatTurn.created_at)).where(ChatTurn.sender == reminder.sender)
         )
-        if last is None or as_utc(last) < now - ZALO_WINDOW:
+        seen = [as_utc(t) for t in (wrote, answered) if t is not None]
+        if not seen or max(seen) < now - ZALO_WINDOW:
             return "zalo_window"
     if channel is Channel.TELEGRAM:
         blocked = session.scalar(

@@ -19,6 +19,9 @@ class ConversationState(Base):
     sender: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_buttons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Zalo only: when the citizen last wrote, whatever answered it (Rasa, the app itself, an
+    # officer's relay). The OA may message them for 48 hours after (the reminders' window).
+    last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ShortPayload(Base):

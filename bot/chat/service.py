@@ -28,7 +28,7 @@ from bot.campaign import citizens as campaign
 from bot.chat import guard, messages
 from bot.chat.choices import resolve_choice
 from bot.chat.exceptions import RasaUnavailableError
-from bot.chat.identity import Citizen
+from bot.chat.identity import Channel, Citizen
 from bot.chat.models import ConversationState
 from bot.chat.ordering import KeyedLocks
 from bot.chat.rasa_client import RasaClient
@@ -219,6 +219,8 @@ def _prepare(
     session: Session, *, sender: str, text: str, now: datetime, verdict: guard.Verdict | None
 ) -> _Prepared:
     state = session.get(ConversationState, sender)
+    if Citizen.parse(sender).channel is Channel.ZALO:
+        _wrote(session, sender=sender, now=now)
     shown = _pairs([Button(**b) for b in state.last_buttons]) if state else ()
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
@@ -324,6 +326,18 @@ def _remember_buttons(session: Session, *, sender: str, buttons: list[Button]) -
                 "last_buttons": insert.excluded.last_buttons,
                 "updated_at": insert.excluded.updated_at,
             },
+        )
+    )
+
+
+def _wrote(session: Session, *, sender: str, now: datetime) -> None:
+    """Note when a Zalo citizen last wrote: the OA may message them for 48 hours after."""
+    insert = insert_or_else(session, ConversationState).values(
+        sender=sender, last_buttons=[], updated_at=now, last_message_at=now
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["sender"], set_={"last_message_at": insert.excluded.last_message_at}
         )
     )
 

@@ -17,11 +17,14 @@ from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.campaign import progress, when
+from bot.campaign.models import Reminder
 from bot.db import session_scope, utcnow
 from bot.handoff.models import Officer
 from bot.handoff.officers import find_commune
+from bot.outbox.models import OutboxMessage
 from tests.auxil.fake_telegram import callback_update, message_update, user
 from tests.auxil.fake_zalo import FakeZalo
 from tests.auxil.loopback import wait_until
@@ -107,6 +110,23 @@ def campaign(tmp_path_factory, telegram_fake, own_zalo):
     finally:
         view.close_browsers()
         prepared.stack.stop()
+
+
+def where_is(stack: RunningStack, sender: str) -> str:
+    """What became of the reminders, and of a citizen's messages: said when a wait times out."""
+    with session_scope(stack.session_factory) as session:
+        reminders = session.scalars(select(Reminder)).all()
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.destination == sender)
+        ).all()
+        return (
+            f"{sender}: reminders "
+            + repr(
+                [(r.id, r.sender, r.status, r.outcome, r.due_at, r.expires_at) for r in reminders]
+            )
+            + "; outbox "
+            + repr([(o.kind, o.status, o.attempts, o.next_attempt_at, o.last_error) for o in rows])
+        )
 
 
 def keyboard(message: dict) -> list[dict]:
@@ -289,7 +309,11 @@ def test_zalo_reminders_only_inside_the_48_hour_window(campaign):
         if uid == far:  # Thursday 08:00 is 70 hours away: the citizen is told why
             assert "Zalo chỉ cho tôi nhắn lại trong vòng 2 ngày" in confirmed["text"]
     travel.to(vn(15, 8, 1))  # Tuesday 08:01, 22 hours after the near citizen wrote
-    wait_until(lambda: any("Nhắc lịch" in m["text"] for m in zalo.to(near)), timeout=30)
+    wait_until(
+        lambda: any("Nhắc lịch" in m["text"] for m in zalo.to(near)),
+        timeout=30,
+        describe=lambda: where_is(stack, f"zalo:{near}"),
+    )
     travel.to(vn(17, 8, 1))  # Thursday 08:01, 70 hours after the far one: not sent, counted
     time.sleep(3)
     assert not any("Nhắc lịch" in m["text"] for m in zalo.to(far))

@@ -7,6 +7,7 @@ bot, once however many rounds (or replicas) run, and "dừng nhắc" stops every
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -16,9 +17,11 @@ from bot.analytics.models import ChatTurn
 from bot.campaign import citizens, reminders, sessions, when
 from bot.campaign.models import Reminder, ReminderStatus
 from bot.chat.identity import Citizen
-from bot.db import session_scope
+from bot.chat.service import Gateway
+from bot.db import Database, session_scope
 from bot.handoff.officers import find_commune
 from bot.outbox import OutboxMessage, OutboxStatus
+from tests.auxil.rasa_http import fake_rasa, never_called
 
 MONDAY = date(2026, 12, 7)
 
@@ -151,6 +154,35 @@ def test_zalo_only_inside_the_48_hour_window(session_factory, xop):
     with session_scope(session_factory) as session:
         skipped = session.scalar(select(Reminder).where(Reminder.status == "skipped"))
         assert skipped.outcome == "zalo_window" and skipped.sender == ""
+
+
+def press_remind(session_factory, citizen: Citizen, session_id: int, at: datetime) -> list:
+    """The citizen presses "Nhắc tôi": the gateway answers it itself, Rasa is never asked."""
+    gateway = Gateway(
+        Database(session_factory, threads=1), fake_rasa(never_called), clock=lambda: at
+    )
+
+    async def press() -> list:
+        try:
+            return await gateway.answer(citizen, f'/session_remind{{"session_id":{session_id}}}')
+        finally:
+            await gateway.settle()
+
+    return asyncio.run(press())
+
+
+def test_zalo_window_counts_messages_the_app_answered_itself(session_factory, xop):
+    # The citizen's only message was the "Nhắc tôi" button, answered without Rasa (so no
+    # turn is recorded for the figures): it opens the 48-hour window all the same.
+    due = vn(SESSION_DAY - timedelta(days=1), 8)
+    near, far = Citizen.zalo("555"), Citizen.zalo("556")
+    [reply] = press_remind(session_factory, near, xop, at=due - timedelta(hours=20))
+    assert "Đã ghi nhận" in reply.text
+    press_remind(session_factory, far, xop, at=due - timedelta(hours=49))
+    result = run(session_factory, due)
+    assert result.sent == 1 and result.counts["zalo_window"] == 1
+    [row] = outbox(session_factory)
+    assert row.destination == near.sender
 
 
 def test_not_to_a_telegram_chat_that_blocked_the_bot(session_factory, xop):
