@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.analytics.models import ChatTurn
 from bot.campaign import progress, when
 from bot.campaign.models import Reminder
 from bot.db import session_scope, utcnow
@@ -119,6 +120,7 @@ def where_is(stack: RunningStack, sender: str) -> str:
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.destination == sender)
         ).all()
+        turns = session.scalars(select(ChatTurn).where(ChatTurn.sender == sender)).all()
         return (
             f"{sender}: reminders "
             + repr(
@@ -126,6 +128,8 @@ def where_is(stack: RunningStack, sender: str) -> str:
             )
             + "; outbox "
             + repr([(o.kind, o.status, o.attempts, o.next_attempt_at, o.last_error) for o in rows])
+            + "; turns "
+            + repr([(t.text, t.intent, t.created_at) for t in turns])
         )
 
 
