@@ -9,7 +9,6 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.actions import db
 from bot.campaign import listing, progress
@@ -17,7 +16,7 @@ from bot.clock import system_clock
 from bot.communes import service as communes_service
 from bot.communes.resolver import Directory, FormerUnit, Status
 from bot.config import get_settings
-from bot.db import Clock, create_engine_from_url, session_scope
+from bot.db import Clock, session_scope
 
 QUERY_ENTITY = "commune_query"
 
@@ -26,16 +25,8 @@ QUERY_ENTITY = "commune_query"
 def directory() -> Directory:
     """The commune directory, loaded once per action-server process."""
     # Loaded once per action-server process, on first use (not at import).
-    engine = create_engine_from_url(get_settings().database_url)
-    try:
-        with session_scope(sessionmaker(engine)) as session:
-            return communes_service.load_directory(session=session)
-    finally:
-        engine.dispose()
-
-
-def _factory() -> sessionmaker[Session]:
-    return db.factory()
+    with session_scope(db.factory()) as session:
+        return communes_service.load_directory(session=session)
 
 
 @cache
@@ -45,7 +36,7 @@ def _clock() -> Clock:
 
 def _sessions(unit: FormerUnit) -> listing.Listing | None:
     """The next registration sessions of the commune ``unit`` became (a worker thread)."""
-    with session_scope(_factory()) as session:
+    with session_scope(db.factory()) as session:
         commune = listing.commune_of(session, unit)
         if commune is None:
             return None

@@ -20,7 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.actions import db
 from bot.actions.communes import directory
@@ -57,10 +57,6 @@ _NO_CALL = {"khong", "ko", "k", "khong can", "khong can goi lai", "khong can goi
 _UNKNOWN = {"khong ro", "khong biet", "ko biet", "ko ro", "toi khong ro xa"}
 _CODE_RE = re.compile(r"\bHT-?(\d{1,9})\b", re.IGNORECASE)
 _TRANSCRIPT_TURNS = 6
-
-
-def _factory() -> sessionmaker[Session]:
-    return db.factory()
 
 
 def _words(text: str) -> str:
@@ -157,7 +153,7 @@ class ValidateHandoffForm(FormValidationAction):
             sender, masked = tracker.sender_id, found[0]
 
             def look() -> bool:
-                with session_scope(_factory()) as session:
+                with session_scope(db.factory()) as session:
                     return contacts.kept(session, sender=sender, masked=masked, now=utcnow())
 
             if await asyncio.to_thread(look):
@@ -252,7 +248,7 @@ class ActionSubmitHandoff(Action):
         transcript = _transcript(tracker.events)
 
         def store() -> tuple[str, str]:
-            with session_scope(_factory()) as session:
+            with session_scope(db.factory()) as session:
                 commune = _commune(session, unit)
                 phone = None
                 if contact and contact != NO_CONTACT:  # the number kept apart, taken now
@@ -307,7 +303,7 @@ class ActionHandoffStatus(Action):
         sender = tracker.sender_id
 
         def look() -> dict[str, str] | None:
-            with session_scope(_factory()) as session:
+            with session_scope(db.factory()) as session:
                 ticket = service.latest_ticket(session, sender, code)
                 if ticket is None:
                     return None

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import communes as communes_action
+from bot.actions import db as actions_db
 from bot.campaign import sessions, when
 from bot.communes.resolver import Directory
 from bot.config import PROJECT_ROOT
@@ -23,7 +24,7 @@ NOW = when.at_vietnam(date(2026, 12, 7), time(10))
 def directory(monkeypatch, session_factory):
     found = Directory.from_csv(PROJECT_ROOT / "data" / "communes" / "kontum_communes_2025.csv")
     monkeypatch.setattr(communes_action, "directory", lambda: found)
-    monkeypatch.setattr(communes_action, "_factory", lambda: session_factory)
+    monkeypatch.setattr(actions_db, "factory", lambda: session_factory)
     monkeypatch.setattr(communes_action, "_clock", lambda: lambda: NOW)
 
 

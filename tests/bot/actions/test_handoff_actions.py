@@ -15,6 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from bot.actions import db as actions_db
 from bot.actions import handoff as actions
 from bot.communes import service as communes_service
 from bot.communes.models import Commune
@@ -48,7 +49,7 @@ def database(monkeypatch, session_factory, settings):
     """The actions' database, settings and commune directory are the test's (no .env read)."""
     with session_scope(session_factory) as session:
         found = communes_service.load_directory(session=session)
-    monkeypatch.setattr(actions, "_factory", lambda: session_factory)
+    monkeypatch.setattr(actions_db, "factory", lambda: session_factory)
     monkeypatch.setattr(actions, "get_settings", lambda: settings)
     monkeypatch.setattr(actions, "directory", lambda: found)
 
