@@ -219,8 +219,9 @@ def _prepare(
     session: Session, *, sender: str, text: str, now: datetime, verdict: guard.Verdict | None
 ) -> _Prepared:
     state = session.get(ConversationState, sender)
-    if Citizen.parse(sender).channel is Channel.ZALO:
-        _wrote(session, sender=sender, now=now)
+    citizen = Citizen.parse(sender)
+    if citizen.channel is Channel.ZALO:  # the OA may message them for 48 hours after
+        _keep_state(session, sender, last_message_at=now)
     shown = _pairs([Button(**b) for b in state.last_buttons]) if state else ()
     if state is not None:
         text = resolve_choice(text, state.last_buttons) or text
@@ -237,7 +238,7 @@ def _prepare(
     # "dừng nhắc", a session's "Nhắc tôi", "nhắc tôi sau 3 ngày": commands, answered here
     campaign_reply = campaign.answer(
         session,
-        citizen=Citizen.parse(sender),
+        citizen=citizen,
         text=text,
         shown=state.last_buttons if state else [],
         now=now,
@@ -311,33 +312,19 @@ def _pairs(buttons: list[Button]) -> tuple[tuple[str, str], ...]:
 
 def _remember_buttons(session: Session, *, sender: str, buttons: list[Button]) -> None:
     """Keep the choices on screen, so that typing "2" or a title presses one."""
+    _keep_state(
+        session, sender, last_buttons=[b.model_dump() for b in buttons], updated_at=utcnow()
+    )
+
+
+def _keep_state(session: Session, sender: str, **values: Any) -> None:
+    """Set these columns of the sender's conversation_state, the row made if missing."""
     # One statement whether or not the row exists: another process (or this one's write of
     # the last reply) may create it at the same moment.
-    row = {
-        "sender": sender,
-        "last_buttons": [b.model_dump() for b in buttons],
-        "updated_at": utcnow(),
-    }
-    insert = insert_or_else(session, ConversationState).values(**row)
+    insert = insert_or_else(session, ConversationState).values(sender=sender, **values)
     session.execute(
         insert.on_conflict_do_update(
-            index_elements=["sender"],
-            set_={
-                "last_buttons": insert.excluded.last_buttons,
-                "updated_at": insert.excluded.updated_at,
-            },
-        )
-    )
-
-
-def _wrote(session: Session, *, sender: str, now: datetime) -> None:
-    """Note when a Zalo citizen last wrote: the OA may message them for 48 hours after."""
-    insert = insert_or_else(session, ConversationState).values(
-        sender=sender, last_buttons=[], updated_at=now, last_message_at=now
-    )
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["sender"], set_={"last_message_at": insert.excluded.last_message_at}
+            index_elements=["sender"], set_={name: insert.excluded[name] for name in values}
         )
     )
 
