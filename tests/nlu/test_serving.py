@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
 import pytest
 
 rasa = pytest.importorskip("rasa", reason="runs in the Rasa environment (make test-nlu)")
@@ -15,6 +16,7 @@ from rasa.core.actions.action import RemoteAction  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig  # noqa: E402
+from rasa.utils.train_utils import create_data_generators  # noqa: E402
 
 from nlu import serving  # noqa: E402
 
@@ -98,3 +100,64 @@ def test_endpoint_requests_keep_rasas_errors():
             await runner.cleanup()
 
     assert asyncio.run(go()) == 400
+
+
+def test_diet_predicts_the_same_through_the_graph_called_directly(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+        CountVectorsFeaturizer,
+    )
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from nlu.tokenizer import VietnameseTokenizer
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    tokenizer = VietnameseTokenizer(VietnameseTokenizer.get_default_config())
+    featurizer = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(), storage, Resource("cv"), context
+    )
+    config = {**DIETClassifier.get_default_config(), "epochs": 3, "random_seed": 1}
+    config.update(entity_recognition=False, number_of_transformer_layers=0)
+    diet = DIETClassifier.create(config, storage, Resource("diet"), context)
+    texts = {
+        "greet": ["xin chào", "chào bạn", "alo ad ơi"],
+        "activate": ["kích hoạt tài khoản", "cách kích hoạt vneid", "kich hoat muc 2"],
+        "otp": ["không nhận được otp", "otp không về", "chua nhan ma otp"],
+    }
+    data = TrainingData(
+        [Message(data={"text": t, "intent": i}) for i, ts in texts.items() for t in ts]
+    )
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    diet.train(data)
+
+    def batch(text):
+        message = Message(data={"text": text})
+        tokenizer.process([message])
+        featurizer.process([message])
+        model_data = diet._create_model_data([message], training=False)
+        generator, _ = create_data_generators(model_data, 1, 1, False)
+        return next(iter(generator))[0]
+
+    model = diet.model
+    for text in ["kich hoat the nao", "xin chào ad", "otp ko ve", "chưa nhận mã"]:
+        expected = serving._traced_predict(model, batch(text))  # Rasa's own path
+        got = model._rasa_predict(batch(text))
+        assert "_vneid_graph" in model.__dict__  # the graph is called directly
+        assert_same(got, expected)
+
+
+def assert_same(got, expected):
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and got.keys() == expected.keys()
+        for key in expected:
+            assert_same(got[key], expected[key])
+    elif expected is None or isinstance(expected, (str, bytes)):
+        assert got == expected
+    else:
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-6)
