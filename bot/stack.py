@@ -189,7 +189,7 @@ class Stack:
                     # 32) would otherwise be read as an option, and Rasa would not start
                     f"--auth-token={c.env['RASA_TOKEN']}",
                 ],
-                {**rasa_env(c.root), **c.env, **wiring},
+                {**rasa_env(c.root, serving=True), **c.env, **wiring},
             )
 
     def restart_one(self, name: str, timeout: float = 240.0) -> None:

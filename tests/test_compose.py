@@ -7,6 +7,7 @@ import re
 import yaml
 
 from bot.config import PROJECT_ROOT
+from bot.modelops.artefacts import SERVING_ENV
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 
@@ -32,6 +33,7 @@ def test_rasa_gets_every_variable_endpoints_yml_needs():
     assert needed <= set(env)
     assert env["LOCK_STORE_TYPE"] == "redis"
     assert env["TRACKER_DIALECT"] == "postgresql"
+    assert SERVING_ENV.items() <= env.items()  # as make run starts it
 
 
 def test_secrets_have_no_defaults():

@@ -81,3 +81,11 @@ def test_prune_keeps_the_current_and_the_previous_model(tmp_path):
         "vneid-ccc.tar.gz",
         "vneid-ddd.tar.gz",
     ]
+
+
+def test_a_serving_rasa_gets_one_blas_thread_training_keeps_the_default(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert training.rasa_env(PROJECT_ROOT, serving=True)["OPENBLAS_NUM_THREADS"] == "1"
+    assert "OPENBLAS_NUM_THREADS" not in training.rasa_env(PROJECT_ROOT)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # an operator's own choice wins
+    assert training.rasa_env(PROJECT_ROOT, serving=True)["OPENBLAS_NUM_THREADS"] == "2"
