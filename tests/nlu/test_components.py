@@ -7,8 +7,6 @@ import pytest
 
 rasa = pytest.importorskip("rasa", reason="runs in the Rasa environment (make test-nlu)")
 
-from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
-from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
 from rasa.engine.storage.resource import Resource  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
@@ -84,16 +82,6 @@ def test_tokenizer_can_train_on_copies_without_diacritics():
         ("otp ko ve", "faq/y"),
     ]
     assert all(e.get("text_tokens") for e in trained.intent_examples)  # copies tokenized too
-
-
-@pytest.fixture
-def storage(tmp_path):
-    return LocalModelStorage(tmp_path)
-
-
-@pytest.fixture
-def context():
-    return ExecutionContext(GraphSchema({}), "test")
 
 
 def trained_router(storage, context, threshold=0.4, ambiguity=0.0):

@@ -102,9 +102,7 @@ def test_endpoint_requests_keep_rasas_errors():
     assert asyncio.run(go()) == 400
 
 
-def test_diet_predicts_the_same_through_the_graph_called_directly(tmp_path):
-    from rasa.engine.graph import ExecutionContext, GraphSchema
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
+def test_diet_predicts_the_same_through_the_graph_called_directly(storage, context):
     from rasa.engine.storage.resource import Resource
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
@@ -115,7 +113,6 @@ def test_diet_predicts_the_same_through_the_graph_called_directly(tmp_path):
 
     from nlu.tokenizer import VietnameseTokenizer
 
-    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
     tokenizer = VietnameseTokenizer(VietnameseTokenizer.get_default_config())
     featurizer = CountVectorsFeaturizer.create(
         CountVectorsFeaturizer.get_default_config(), storage, Resource("cv"), context
