@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     content_refresh_s: float = Field(default=1.0, gt=0)
     # How often Python hands the interpreter lock between threads (bot/main.py says why).
     switch_interval_ms: float = Field(default=1.0, gt=0)
+    # Freeze what the process built at start out of the garbage collector's full passes
+    # (bot/heap.py); the tests' many short-lived apps in one process turn it off.
+    gc_freeze: bool = True
     # Conversation content older than this is purged (bot/privacy/retention.py), checked
     # this often by every app process.
     retention_days: int = Field(default=90, ge=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 import httpx
 from fastapi import FastAPI, Request
@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from bot import admin, web
+from bot import admin, heap, web
 from bot.admin import accounts as admin_accounts
 from bot.admin import campaign as admin_campaign
 from bot.admin import desk as admin_desk
@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 app.state.content.running(),
                 runner.running(app, settings, clock=clock),
             ):
-                yield
+                with heap.settled() if settings.gc_freeze else nullcontext():
+                    yield
             await app.state.gateway.settle()
             await app.state.trainer.stop()
         engine.dispose()

@@ -5,6 +5,8 @@ Every citizen message reaches Rasa through the app, which masks it first; Rasa's
 channel would take a message from any process that can reach its port, as any citizen of any
 channel (and unmasked). This one refuses a message without the shared token in
 ``X-Internal-Token`` (403, before the body is read); its health check stays open.
+
+Before a message, the heap is settled once per loaded model (nlu/heap.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from nlu.heap import Settler
+
 __all__ = ["HEADER", "AppInput"]
 
 HEADER = "X-Internal-Token"
@@ -32,6 +36,7 @@ class AppInput(RestInput):
         if not token:
             raise ValueError("nlu.channel.AppInput needs a token (credentials.yml)")
         self._token = token.encode()
+        self._settle = Settler()
 
     @classmethod
     def name(cls) -> str:
@@ -53,6 +58,7 @@ class AppInput(RestInput):
                 return None
             sent = (request.headers.get(HEADER) or "").encode()
             if hmac.compare_digest(sent, self._token):
+                self._settle(getattr(request.app.ctx, "agent", None))
                 return None
             return response.json({"error": "forbidden"}, status=403)
 

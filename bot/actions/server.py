@@ -22,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
 
+from bot import heap
 from bot.config import INTERNAL_HEADER, get_settings
 
 __all__ = ["create_app", "main"]
@@ -34,7 +35,14 @@ def create_app(package: str = "bot.actions") -> Sanic:
     executor = ActionExecutor()
     executor.register_package(package)
     app = create_app_for_serve(executor, cors_origins=None)
-    token = get_settings().rasa_token.get_secret_value().encode()
+    settings = get_settings()
+    token = settings.rasa_token.get_secret_value().encode()
+
+    if settings.gc_freeze:
+
+        @app.after_server_start
+        async def settle(_app: Sanic) -> None:
+            logger.info("heap settled: %d objects frozen", heap.settle())
 
     @app.on_request
     async def only_rasa(request: Request) -> HTTPResponse | None:

@@ -14,6 +14,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "secret_key": secrets.token_urlsafe(32),
         "rasa_token": secrets.token_urlsafe(24),
+        # one test process builds hundreds of apps: none freezes its heap (test_heap.py does)
+        "gc_freeze": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
