@@ -21,6 +21,7 @@ __all__ = [
     "UtcDateTime",
     "as_utc",
     "create_engine_from_url",
+    "dialect_insert",
     "insert_or_else",
     "local_time",
     "session_scope",
@@ -120,8 +121,12 @@ def insert_or_else(session: Session, model: type[Base]) -> Any:
 
     And ``on_conflict_do_update``: what to do when the row exists (SQLite and PostgreSQL).
     """
-    dialect = session.get_bind().dialect.name
-    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(model)
+    return dialect_insert(session.get_bind().dialect.name, model)
+
+
+def dialect_insert(dialect: str, target: Any) -> Any:
+    """An INSERT of ``target`` (a model or a table) in ``dialect`` (``insert_or_else``'s)."""
+    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(target)
 
 
 @contextmanager

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, delete, update
+from sqlalchemy import BindParameter, Select, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db import Base, UtcDateTime, utcnow
 
-__all__ = ["SERVING", "STALE", "TRAINING", "JobLock", "acquire", "holder", "refresh", "release"]
+__all__ = [
+    "SERVING",
+    "STALE",
+    "TRAINING",
+    "JobLock",
+    "acquire",
+    "alive",
+    "holder",
+    "refresh",
+    "release",
+]
 
 TRAINING, SERVING = "training", "serving"
 STALE = timedelta(seconds=90)
@@ -59,9 +69,11 @@ def release(session: Session, name: str, owner: str) -> None:
     session.execute(delete(JobLock).where(JobLock.name == name, JobLock.owner == owner))
 
 
+def alive(name: str, since: datetime | BindParameter[datetime]) -> Select[str]:
+    """The query of who holds the lock ``name``, refreshed at ``since`` or later (now - STALE)."""
+    return select(JobLock.owner).where(JobLock.name == name, JobLock.heartbeat_at >= since)
+
+
 def holder(session: Session, name: str, now: datetime) -> str | None:
     """Who holds a lock that is alive, if anybody."""
-    lock = session.get(JobLock, name)
-    if lock is None or lock.heartbeat_at < now - STALE:
-        return None
-    return lock.owner
+    return session.scalar(alive(name, now - STALE))

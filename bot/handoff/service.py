@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BindParameter, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit
@@ -41,6 +41,7 @@ __all__ = [
     "Routing",
     "TooManyTicketsError",
     "active_ticket",
+    "active_ticket_id",
     "cancel",
     "citizen_message",
     "claim",
@@ -83,13 +84,20 @@ FREE_REPLY_WINDOW = {"zalo": timedelta(hours=48)}  # channels that charge for la
 
 
 # --- lookups -------------------------------------------------------------------------
-def active_ticket(session: Session, sender: str) -> HandoffTicket | None:
-    """The sender's open or claimed ticket, if any."""
-    return session.scalar(
-        select(HandoffTicket)
+def active_ticket_id(sender: str | BindParameter[str]) -> Select[int]:
+    """The query of the id of the sender's open or claimed ticket (no row: none)."""
+    return (
+        select(HandoffTicket.id)
         .where(HandoffTicket.sender == sender, HandoffTicket.status.in_(ACTIVE_STATUSES))
         .order_by(HandoffTicket.id.desc())
         .limit(1)
+    )
+
+
+def active_ticket(session: Session, sender: str) -> HandoffTicket | None:
+    """The sender's open or claimed ticket, if any."""
+    return session.scalar(
+        select(HandoffTicket).where(HandoffTicket.id == active_ticket_id(sender).scalar_subquery())
     )
 
 

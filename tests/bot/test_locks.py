@@ -20,6 +20,8 @@ def test_one_holder_per_lock_and_a_dead_holder_is_taken_over(session_factory):
         assert not locks.acquire(session, "training", "build:2", now + timedelta(seconds=120))
     with session_scope(session_factory) as session:  # silent for longer than STALE
         later = now + timedelta(seconds=60) + locks.STALE + timedelta(seconds=1)
+        assert locks.holder(session, "training", later - timedelta(seconds=2)) == "build:1"
+        assert locks.holder(session, "training", later) is None  # nobody alive holds it
         assert locks.acquire(session, "training", "build:2", later)
         assert locks.holder(session, "training", later) == "build:2"
         locks.release(session, "training", "build:1")  # not the holder: nothing happens
