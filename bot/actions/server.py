@@ -23,19 +23,19 @@ from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
 
 from bot import heap
-from bot.config import INTERNAL_HEADER, get_settings
+from bot.config import INTERNAL_HEADER, Settings, get_settings
 
 __all__ = ["create_app", "main"]
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(package: str = "bot.actions") -> Sanic:
+def create_app(package: str = "bot.actions", settings: Settings | None = None) -> Sanic:
     """rasa-sdk's app for ``package``'s actions, refusing calls without the token."""
     executor = ActionExecutor()
     executor.register_package(package)
     app = create_app_for_serve(executor, cors_origins=None)
-    settings = get_settings()
+    settings = settings or get_settings()
     token = settings.rasa_token.get_secret_value().encode()
 
     if settings.gc_freeze:

@@ -33,14 +33,9 @@ def test_a_test_app_leaves_the_heap_alone(client) -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_the_action_server_settles_after_it_starts(monkeypatch) -> None:
-    monkeypatch.setenv("GC_FREEZE", "true")
+def test_the_action_server_settles_after_it_starts(settings, monkeypatch) -> None:
     monkeypatch.setattr(Sanic, "test_mode", True)  # an app name may be taken by another test
-    server.get_settings.cache_clear()
-    try:
-        app = server.create_app()
-    finally:
-        server.get_settings.cache_clear()
+    app = server.create_app(settings=settings.model_copy(update={"gc_freeze": True}))
     # registered for when the server starts (Sanic keeps them apart until then)
     (settle,) = [
         f.listener
