@@ -3,7 +3,7 @@
 Python's collector walks every tracked object of the oldest generation on each full
 collection: in the app, the imported modules, SQLAlchemy's mappings and pydantic's models,
 all alive for the process's lifetime. Under load a full collection came every few seconds
-and stopped the event loop for 50-130 ms (measured with ``gc.callbacks`` during
+and stopped the event loop for 50-130 ms (a one-off ``gc.callbacks`` timer during
 ``make bench-load``), delaying every message in flight. ``gc.freeze()`` once the process
 is ready moves what exists to a generation the collector never walks; what is made later is
 collected as before, and objects freed by reference counting are freed as before.

@@ -2,8 +2,8 @@
 
 A loaded model is millions of Python objects (TensorFlow's and Keras's), alive as long as
 it serves. Python's collector walked all of them on each full collection: under load one
-came every few seconds and stopped Rasa's event loop for about 300 ms (measured with
-``gc.callbacks`` during ``make bench-load``), delaying every message in flight. Once a
+came every few seconds and stopped Rasa's event loop for about 300 ms (a one-off
+``gc.callbacks`` timer during ``make bench-load``), delaying every message in flight. Once a
 model serves, ``gc.freeze()`` moves what exists to a generation the collector never walks.
 
 A model loaded later (``PUT /model``) is settled the same way at its first message: the
